@@ -1,0 +1,160 @@
+// SPDX-FileCopyrightText: 2026 Offen developers
+// SPDX-License-Identifier: Apache-2.0
+
+// Main-thread side of the metrics workers: shards events by secret id across N workers (so
+// each visitor, and each of their sessions, lives in exactly one shard), broadcasts
+// tombstones, and merges the shards' partial aggregates into one metrics object.
+
+import { finalize, mergePartials, normalizeQuery } from './aggregate.js'
+
+/** shardOf maps a secret id to a shard in [0, n) (FNV-1a over its UTF-16 code units). */
+export function shardOf (secretId, n) {
+  let h = 0x811c9dc5
+  for (let i = 0; i < secretId.length; i++) {
+    h ^= secretId.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return (h >>> 0) % n
+}
+
+class Connection {
+  constructor (worker) {
+    this.worker = worker
+    this.pending = new Map()
+    this.next = 1
+    worker.onmessage = (event) => {
+      const reply = event.data
+      const p = this.pending.get(reply && reply.id)
+      if (!p) return
+      this.pending.delete(reply.id)
+      if (reply.ok) p.resolve(reply.result)
+      else p.reject(new Error(reply.error))
+    }
+    worker.onerror = (event) => {
+      const err = new Error('metrics: worker failed: ' + ((event && event.message) || 'unknown error'))
+      for (const p of this.pending.values()) p.reject(err)
+      this.pending.clear()
+    }
+  }
+
+  call (op, fields = {}) {
+    const id = this.next++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ ...fields, id, op })
+    })
+  }
+}
+
+/**
+ * MetricsClient drives N metrics workers.
+ *
+ *   new MetricsClient({createWorker, workers})
+ *     createWorker()  returns a Worker (or anything with postMessage/onmessage/terminate)
+ *     workers         number of shards, default navigator.hardwareConcurrency (at least 1)
+ *   setKeys(keys)          [{keyId, secretId, secret}]: user secrets (Uint8Array or CryptoKey);
+ *                          sent to the shard of secretId (to all when secretId is missing)
+ *   ingest(items, accountId)  ciphertexts [{eventId, secretId, keyId, payload, accountId?}]
+ *   add(records)           decrypted records [{eventId, secretId, keyId, payload}]
+ *   remove(tombstones)     [{kind, target}], applied by every shard
+ *   partial(query)         merged partial aggregate;  query(query): the metrics object
+ *   stats(), clear(), terminate()
+ * Batch results are summed over shards.
+ */
+export class MetricsClient {
+  constructor ({ createWorker, workers } = {}) {
+    if (typeof createWorker !== 'function') throw new Error('metrics: createWorker is required')
+    const hw = typeof navigator !== 'undefined' && navigator.hardwareConcurrency
+    const n = Math.max(1, Math.floor(workers || hw || 1))
+    this.connections = Array.from({ length: n }, () => new Connection(createWorker()))
+  }
+
+  get shards () {
+    return this.connections.length
+  }
+
+  // _route splits list by the shard of each item's secret id; items without one go to every
+  // shard when broadcast is set, else to shard 0 (where they are counted as unreadable).
+  _route (list, secretIdOf, broadcast = false) {
+    const parts = this.connections.map(() => [])
+    const everywhere = []
+    for (const item of list) {
+      const s = item ? secretIdOf(item) : undefined
+      if (typeof s === 'string' && s !== '') parts[shardOf(s, parts.length)].push(item)
+      else if (broadcast) everywhere.push(item)
+      else parts[0].push(item)
+    }
+    if (everywhere.length) parts.forEach(p => p.push(...everywhere))
+    return parts
+  }
+
+  async _sum (calls) {
+    const results = await Promise.all(calls)
+    const out = {}
+    for (const r of results) {
+      for (const [k, v] of Object.entries(r)) if (typeof v === 'number') out[k] = (out[k] || 0) + v
+    }
+    return out
+  }
+
+  setKeys (keys) {
+    const parts = this._route(keys, k => k.secretId, true)
+    return this._sum(parts.map((p, i) => this.connections[i].call('keys', { keys: p.map(k => [k.keyId, k.secret]) })))
+  }
+
+  ingest (items, accountId) {
+    const parts = this._route(items, it => it.secretId)
+    return this._sum(parts.map((p, i) => this.connections[i].call('ingest', { accountId, items: p })))
+  }
+
+  add (records) {
+    const parts = this._route(records, r => r.secretId)
+    return this._sum(parts.map((p, i) => this.connections[i].call('add', { records: p })))
+  }
+
+  remove (tombstones) {
+    return this._sum(this.connections.map(c => c.call('remove', { tombstones })))
+  }
+
+  async partial (query) {
+    const q = normalizeQuery(query) // fixes `now` and the time zone once for every shard
+    const partials = await Promise.all(this.connections.map(c => c.call('partial', { query: q })))
+    return mergePartials(partials)
+  }
+
+  async query (query) {
+    return finalize(await this.partial(query))
+  }
+
+  /**
+   * snapshot returns one snapshot per shard (see EventStore#snapshot); restore(snapshots)
+   * loads them into a client with the same number of shards (events stay with the shard of
+   * their secret id) and throws when the number differs.
+   */
+  async snapshot () {
+    return Promise.all(this.connections.map(c => c.call('snapshot')))
+  }
+
+  restore (snapshots) {
+    if (!Array.isArray(snapshots) || snapshots.length !== this.connections.length) {
+      return Promise.reject(new Error('metrics: snapshot of a different number of shards'))
+    }
+    return this._sum(this.connections.map((c, i) => c.call('restore', { snapshot: snapshots[i] })))
+  }
+
+  stats () {
+    return this._sum(this.connections.map(c => c.call('stats')))
+  }
+
+  clear () {
+    return this._sum(this.connections.map(c => c.call('clear')))
+  }
+
+  terminate () {
+    for (const c of this.connections) {
+      if (typeof c.worker.terminate === 'function') c.worker.terminate()
+      for (const p of c.pending.values()) p.reject(new Error('metrics: terminated'))
+      c.pending.clear()
+    }
+  }
+}

@@ -1,0 +1,193 @@
+// SPDX-FileCopyrightText: 2026 Offen developers
+// SPDX-License-Identifier: Apache-2.0
+
+// The work of one metrics worker, free of any worker API so that it runs (and is tested) in
+// node as well: decrypts ciphertext batches with the user secrets it was given, validates the
+// plaintext, keeps an EventStore and answers queries with partial aggregates.
+
+import { normalizeQuery } from './aggregate.js'
+import { EventStore } from './store.js'
+
+const DECRYPT_BATCH = 256
+
+/**
+ * createShard returns {store, handle}. handle(message) resolves to the reply of one request
+ * of the worker protocol (see README.md):
+ *
+ *   request  {id, op, ...}
+ *   reply    {id, ok: true, result} | {id, ok: false, error: string}
+ *
+ * The reply to 'snapshot' also has `transfer`, the ArrayBuffers to move, not copy.
+ *
+ * decrypt(secretBytesOrKey, accountId, a1String) -> Promise<object> and
+ * importKey(bytes) -> Promise<CryptoKey> come from keys/js/crypto.js (decryptEvent,
+ * importAesKey); tests may pass their own.
+ */
+export function createShard ({ decrypt, importKey } = {}) {
+  let store = new EventStore()
+  const secrets = new Map() // keyId -> Uint8Array | CryptoKey
+  const imported = new Map() // keyId -> Promise<CryptoKey>
+  // ciphertexts whose key this shard lacks: unreadable for now, decrypted when the key comes
+  const pending = new Map() // keyId -> Map(eventId -> item)
+
+  function keyFor (keyId) {
+    let k = imported.get(keyId)
+    if (!k) {
+      const secret = secrets.get(keyId)
+      if (secret === undefined) return null
+      k = importKey ? Promise.resolve().then(() => importKey(secret)) : Promise.resolve(secret)
+      imported.set(keyId, k)
+    }
+    return k
+  }
+
+  const MISSING = 'missing'
+
+  async function decryptOne (item) {
+    const key = keyFor(item.keyId)
+    if (!key) return MISSING
+    try {
+      const payload = await decrypt(await key, item.accountId, item.payload)
+      return { eventId: item.eventId, secretId: item.secretId, keyId: item.keyId, accountId: item.accountId, payload }
+    } catch (_) {
+      return null
+    }
+  }
+
+  // decryptAll decrypts items (each with its accountId) and stores them; failures count as
+  // unreadable, and items without a key wait in pending.
+  async function decryptAll (items, total) {
+    for (let i = 0; i < items.length; i += DECRYPT_BATCH) {
+      const batch = items.slice(i, i + DECRYPT_BATCH)
+      const plain = await Promise.all(batch.map(decryptOne))
+      const records = []
+      const failed = []
+      plain.forEach((rec, j) => {
+        const item = batch[j]
+        if (rec === MISSING) {
+          if (!pending.has(item.keyId)) pending.set(item.keyId, new Map())
+          pending.get(item.keyId).set(item.eventId, item)
+          failed.push(item)
+        } else if (rec === null) {
+          failed.push(item)
+        } else {
+          records.push(rec)
+        }
+      })
+      const res = store.add(records)
+      const fresh = store.markUnreadable(failed)
+      total.added += res.added
+      total.duplicates += res.duplicates + failed.length - fresh // known unreadable ones too
+      total.ignored += res.ignored
+      total.unreadable += res.unreadable + fresh
+    }
+    return total
+  }
+
+  const ops = {
+    async keys (msg) {
+      const entries = msg.keys instanceof Map ? msg.keys : Array.isArray(msg.keys) ? msg.keys : Object.entries(msg.keys || {})
+      let n = 0
+      const waiting = []
+      for (const entry of entries) {
+        const [keyId, secret] = Array.isArray(entry) ? entry : [entry.keyId, entry.secret]
+        if (typeof keyId !== 'string' || !secret) continue
+        if (secrets.get(keyId) !== secret) imported.delete(keyId)
+        secrets.set(keyId, secret)
+        n++
+        const items = pending.get(keyId)
+        if (items) {
+          pending.delete(keyId)
+          waiting.push(...items.values())
+        }
+      }
+      // events that arrived before their key: no longer unreadable unless they fail again
+      store.forgetUnreadable(waiting.map(item => item.eventId))
+      const res = await decryptAll(waiting, { added: 0, duplicates: 0, unreadable: 0, ignored: 0 })
+      return { keys: n, added: res.added, unreadable: res.unreadable }
+    },
+    async ingest (msg) {
+      if (typeof decrypt !== 'function') throw new Error('metrics: this shard cannot decrypt')
+      const items = (msg.items || []).map(item => (item.accountId ? item : { ...item, accountId: msg.accountId }))
+      return decryptAll(items, { added: 0, duplicates: 0, unreadable: 0, ignored: 0 })
+    },
+    add (msg) {
+      return store.add(msg.records || [])
+    },
+    remove (msg) {
+      const tombstones = msg.tombstones || []
+      for (const ts of tombstones) {
+        if (!ts || typeof ts.target !== 'string') continue
+        if (ts.kind === 'secret') {
+          secrets.delete(ts.target)
+          imported.delete(ts.target)
+          pending.delete(ts.target)
+        } else if (ts.kind === 'event' || ts.kind === 'before') {
+          const target = ts.target.toUpperCase()
+          for (const items of pending.values()) {
+            for (const [id, item] of items) {
+              const u = id.toUpperCase()
+              if (ts.kind === 'event' ? u === target : u < target && (!ts.accountId || ts.accountId === item.accountId)) items.delete(id)
+            }
+          }
+        }
+      }
+      return store.remove(tombstones)
+    },
+    partial (msg) {
+      return store.partial(normalizeQuery(msg.query))
+    },
+    snapshot () {
+      const { snapshot, transfer } = store.snapshot()
+      const waiting = []
+      for (const items of pending.values()) waiting.push(...items.values())
+      snapshot.pending = waiting
+      return { result: snapshot, transfer }
+    },
+    restore (msg) {
+      store = EventStore.fromSnapshot(msg.snapshot)
+      pending.clear()
+      for (const item of msg.snapshot.pending || []) {
+        if (!pending.has(item.keyId)) pending.set(item.keyId, new Map())
+        pending.get(item.keyId).set(item.eventId, item)
+      }
+      return { size: store.size, unreadable: store.unreadable }
+    },
+    clear () {
+      store.clear()
+      secrets.clear()
+      imported.clear()
+      pending.clear()
+      return {}
+    },
+    stats () {
+      let waiting = 0
+      for (const items of pending.values()) waiting += items.size
+      return { size: store.size, unreadable: store.unreadable, keys: secrets.size, pending: waiting }
+    }
+  }
+
+  // requests run one after another, in the order they arrived, so that a query sees every
+  // batch sent before it
+  let tail = Promise.resolve()
+  function handle (msg) {
+    const reply = tail.then(() => run(msg))
+    tail = reply
+    return reply
+  }
+
+  async function run (msg) {
+    const id = msg && msg.id
+    try {
+      const op = msg && Object.hasOwn(ops, msg.op) ? ops[msg.op] : null
+      if (!op) throw new Error(`metrics: unknown op ${msg && msg.op}`)
+      const result = await op(msg)
+      if (msg.op === 'snapshot') return { id, ok: true, result: result.result, transfer: result.transfer }
+      return { id, ok: true, result }
+    } catch (err) {
+      return { id, ok: false, error: String((err && err.message) || err) }
+    }
+  }
+
+  return { get store () { return store }, handle }
+}

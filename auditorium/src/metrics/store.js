@@ -1,0 +1,719 @@
+// SPDX-FileCopyrightText: 2026 Offen developers
+// SPDX-License-Identifier: Apache-2.0
+
+// EventStore: a compact, columnar, incremental store of decrypted events that answers metric
+// queries. One row per event in typed arrays; strings (visitors, sessions, pages, referrers,
+// campaigns, sources, countries, key ids) are interned in dictionaries; event ids are kept as
+// 26 ASCII bytes with an open-addressing hash index. A query walks the rows grouped by
+// visitor, then session, then time; that order is rebuilt lazily (counting sort) after writes.
+
+import { emptyPartial, finalize, normalizeQuery, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
+import { IGNORED, pageInfo, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
+import { bucketIndex, WEEK } from './time.js'
+
+const ID_BYTES = 26
+const COLUMNS = ['t', 'visitor', 'session', 'page', 'referrer', 'campaign', 'source', 'geo', 'key', 'account', 'pageload', 'flags']
+const DICTS = ['visitors', 'pages', 'referrers', 'campaigns', 'sources', 'geos', 'keys', 'accounts']
+
+class Dict {
+  constructor () {
+    this.ids = new Map()
+    this.values = []
+  }
+
+  intern (s) {
+    let id = this.ids.get(s)
+    if (id === undefined) {
+      id = this.values.length
+      this.ids.set(s, id)
+      this.values.push(s)
+    }
+    return id
+  }
+
+  get size () {
+    return this.values.length
+  }
+}
+
+function grow (arr, cap) {
+  const next = new arr.constructor(cap)
+  next.set(arr.subarray(0, Math.min(arr.length, cap)))
+  return next
+}
+
+// Crockford base32 as in ULIDs: the byte of each accepted character code, upper-cased, or 0
+const CROCKFORD = new Uint8Array(128)
+for (const c of '0123456789ABCDEFGHJKMNPQRSTVWXYZ') {
+  CROCKFORD[c.charCodeAt(0)] = c.charCodeAt(0)
+  CROCKFORD[c.toLowerCase().charCodeAt(0)] = c.charCodeAt(0)
+}
+
+// idBytes writes the upper-case ASCII bytes of a ULID into buf; false when id is no ULID.
+function idBytes (id, buf) {
+  if (typeof id !== 'string' || id.length !== ID_BYTES) return false
+  for (let i = 0; i < ID_BYTES; i++) {
+    const c = id.charCodeAt(i)
+    const b = c < 128 ? CROCKFORD[c] : 0
+    if (b === 0) return false
+    buf[i] = b
+  }
+  return true
+}
+
+function upper (buf) {
+  return String.fromCharCode.apply(null, buf)
+}
+
+function compareIds (bytes, a, b) {
+  const oa = a * ID_BYTES
+  const ob = b * ID_BYTES
+  for (let i = 0; i < ID_BYTES; i++) {
+    const d = bytes[oa + i] - bytes[ob + i]
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+/**
+ * EventStore holds the decrypted events of one shard (or of everything, for a single store).
+ *
+ *   add(records)        records {eventId, secretId, keyId, payload}: payload is the decrypted
+ *                       plaintext object. Returns {added, duplicates, unreadable, ignored}.
+ *   markUnreadable(ids) counts events that failed decryption (distinct ids).
+ *   remove(tombstones)  {kind: 'event', target: eventId} | {kind: 'secret', target: keyId or
+ *                       secretId} | {kind: 'before', target: eventId (ULID)}. Returns {removed}.
+ *   partial(query)      the partial aggregate of this store (aggregate.js), mergeable.
+ *   query(query)        finalize(partial(query)): the metrics object.
+ */
+export class EventStore {
+  constructor ({ capacity = 1024 } = {}) {
+    this.clear(capacity)
+  }
+
+  /** clear drops everything. */
+  clear (capacity = 1024) {
+    this.n = 0 // rows used (alive and dead)
+    this.alive = 0
+    this.cap = 16
+    while (this.cap < capacity) this.cap *= 2 // a power of two, so is the hash table
+    this.t = new Float64Array(this.cap)
+    this.visitor = new Int32Array(this.cap)
+    this.session = new Int32Array(this.cap)
+    this.page = new Int32Array(this.cap)
+    this.referrer = new Int32Array(this.cap)
+    this.campaign = new Int32Array(this.cap)
+    this.source = new Int32Array(this.cap)
+    this.geo = new Int32Array(this.cap)
+    this.key = new Int32Array(this.cap)
+    this.account = new Int32Array(this.cap)
+    this.pageload = new Float64Array(this.cap)
+    this.flags = new Uint8Array(this.cap) // bit 0 alive, bit 1 mobile
+    this.ids = new Uint8Array(this.cap * ID_BYTES)
+    this.hash = new Int32Array(this.cap * 2).fill(-1)
+    this.visitors = new Dict()
+    // sessions are scoped to their visitor: session id -> index for the first visitor using
+    // it, 'visitor index:session id' -> index for any other one (and ':' for events without
+    // a session, one group per visitor)
+    this.nSessions = 0
+    this.sessionById = new Map()
+    this.sessionByKey = new Map()
+    this.sessionVisitor = new Int32Array(64)
+    this.sessionLess = new Uint8Array(64)
+    this.pages = new Dict()
+    this.referrers = new Dict()
+    this.campaigns = new Dict()
+    this.sources = new Dict()
+    this.geos = new Dict()
+    this.keys = new Dict()
+    this.accounts = new Dict() // '' when records carry no account id (one account per store)
+    this.unreadableIds = new Map() // event id -> account id ('' when unknown)
+    this.unreadableWithoutId = 0
+    this.dirty = true
+    this.order = null
+  }
+
+  /** size is the number of events held. */
+  get size () {
+    return this.alive
+  }
+
+  /** unreadable is the number of distinct events that could not be decrypted or validated. */
+  get unreadable () {
+    return this.unreadableIds.size + this.unreadableWithoutId
+  }
+
+  _ensure (extra) {
+    if (this.n + extra <= this.cap) return
+    let cap = this.cap
+    while (cap < this.n + extra) cap *= 2
+    for (const name of COLUMNS) {
+      this[name] = grow(this[name], cap)
+    }
+    this.ids = grow(this.ids, cap * ID_BYTES)
+    this.cap = cap
+    this._rehash(cap * 2)
+  }
+
+  _rehash (size) {
+    this.hash = new Int32Array(size).fill(-1)
+    for (let r = 0; r < this.n; r++) {
+      if (this.flags[r] & 1) this._insertHash(r)
+    }
+  }
+
+  _hashOf (bytes, off) {
+    let h = 0x811c9dc5
+    for (let i = 0; i < ID_BYTES; i++) {
+      h ^= bytes[off + i]
+      h = Math.imul(h, 0x01000193)
+    }
+    return h >>> 0
+  }
+
+  _insertHash (row) {
+    const mask = this.hash.length - 1
+    let i = this._hashOf(this.ids, row * ID_BYTES) & mask
+    while (this.hash[i] !== -1) i = (i + 1) & mask
+    this.hash[i] = row
+  }
+
+  // _find returns the hash slot holding the alive row with this id, or -(empty slot) - 1.
+  _find (bytes) {
+    const mask = this.hash.length - 1
+    let i = this._hashOf(bytes, 0) & mask
+    const ids = this.ids
+    for (;;) {
+      const r = this.hash[i]
+      if (r === -1) return -i - 1
+      const o = r * ID_BYTES
+      let same = true
+      for (let k = 0; k < ID_BYTES; k++) {
+        if (ids[o + k] !== bytes[k]) {
+          same = false
+          break
+        }
+      }
+      if (same) return i
+      i = (i + 1) & mask
+    }
+  }
+
+  // _sessionIndex interns the session (visitor, session id). Session ids are random per tab,
+  // so the id alone almost always decides; an id seen under a second visitor falls back to a
+  // composite key, keeping sessions scoped to their visitor (and so to one shard).
+  _sessionIndex (visitor, sessionId) {
+    let s = sessionId === null ? undefined : this.sessionById.get(sessionId)
+    if (s !== undefined && this.sessionVisitor[s] === visitor) return s
+    const key = sessionId === null || s !== undefined ? visitor + ':' + (sessionId === null ? '' : sessionId) : null
+    if (key !== null) {
+      s = this.sessionByKey.get(key)
+      if (s !== undefined) return s
+    }
+    s = this.nSessions++
+    if (s >= this.sessionVisitor.length) {
+      this.sessionVisitor = grow(this.sessionVisitor, this.sessionVisitor.length * 2)
+      this.sessionLess = grow(this.sessionLess, this.sessionLess.length * 2)
+    }
+    this.sessionVisitor[s] = visitor
+    this.sessionLess[s] = sessionId === null ? 1 : 0
+    if (key === null) this.sessionById.set(sessionId, s)
+    else this.sessionByKey.set(key, s)
+    return s
+  }
+
+  /**
+   * add stores decrypted records {eventId, secretId, keyId, payload}. Records repeating an
+   * event id already held are skipped; invalid ones are counted as unreadable; valid events of
+   * types the metrics do not count are skipped as ignored.
+   */
+  add (records) {
+    const res = { added: 0, duplicates: 0, unreadable: 0, ignored: 0 }
+    const buf = new Uint8Array(ID_BYTES)
+    this._ensure(records.length)
+    for (const r of records) {
+      if (!r || !idBytes(r.eventId, buf)) {
+        this.unreadableWithoutId++
+        res.unreadable++
+        continue
+      }
+      const slot = this._find(buf)
+      if (slot >= 0 && (this.flags[this.hash[slot]] & 1)) {
+        res.duplicates++
+        continue
+      }
+      if (this.unreadableIds.size > 0 && this.unreadableIds.has(upper(buf))) {
+        res.duplicates++
+        continue
+      }
+      const p = typeof r.secretId === 'string' && r.secretId !== '' ? validatePayload(r.payload) : null
+      if (p === null) {
+        this.unreadableIds.set(upper(buf), typeof r.accountId === 'string' ? r.accountId : '')
+        res.unreadable++
+        continue
+      }
+      if (p === IGNORED) {
+        res.ignored++
+        continue
+      }
+      const row = this.n++
+      const v = this.visitors.intern(r.secretId)
+      const page = pageInfo(p.href)
+      const ref = referrerLabel(p.referrer, page.host)
+      const utm = utmValues(p.href, p.rawHref)
+      this.t[row] = p.time
+      this.visitor[row] = v
+      this.session[row] = this._sessionIndex(v, p.sessionId)
+      this.page[row] = this.pages.intern(page.key)
+      this.referrer[row] = ref === null ? -1 : this.referrers.intern(ref)
+      this.campaign[row] = utm.campaign === null ? -1 : this.campaigns.intern(utm.campaign)
+      this.source[row] = utm.source === null ? -1 : this.sources.intern(utm.source)
+      this.geo[row] = p.geo === null ? -1 : this.geos.intern(p.geo)
+      this.key[row] = this.keys.intern(typeof r.keyId === 'string' ? r.keyId : '')
+      this.account[row] = this.accounts.intern(typeof r.accountId === 'string' ? r.accountId : '')
+      this.pageload[row] = p.pageload === null ? 0 : p.pageload
+      this.flags[row] = 1 | (p.isMobile ? 2 : 0)
+      this.ids.set(buf, row * ID_BYTES)
+      if (slot >= 0) this.hash[slot] = row // the id of a removed row comes back
+      else this.hash[-slot - 1] = row
+      this.alive++
+      res.added++
+    }
+    if (res.added) this.dirty = true
+    return res
+  }
+
+  /**
+   * markUnreadable counts events whose ciphertext could not be decrypted: event ids, or
+   * {eventId, accountId} so that an account's 'before' tombstone finds them. Returns how
+   * many were not counted yet.
+   */
+  markUnreadable (events) {
+    let n = 0
+    for (const e of events) {
+      const id = validEventId(typeof e === 'string' ? e : e && e.eventId)
+      if (!id) {
+        this.unreadableWithoutId++
+        n++
+      } else if (!this.unreadableIds.has(id)) {
+        this.unreadableIds.set(id, (e && typeof e.accountId === 'string' && e.accountId) || '')
+        n++
+      }
+    }
+    return n
+  }
+
+  /** forgetUnreadable uncounts event ids, e.g. before decrypting them again with a new key. */
+  forgetUnreadable (eventIds) {
+    for (const eventId of eventIds) {
+      const id = validEventId(eventId)
+      if (id) this.unreadableIds.delete(id)
+    }
+  }
+
+  _kill (row) {
+    if (this.flags[row] & 1) {
+      this.flags[row] &= ~1
+      this.alive--
+      return 1
+    }
+    return 0
+  }
+
+  /**
+   * remove applies sync tombstones (PROTOCOL.md §5): 'event' removes that event, 'secret'
+   * every event under that key id (or secret id), 'before' every event whose id sorts below
+   * the target ULID. A tombstone with an `accountId` (the visitor feed's) applies only to
+   * events stored with that account id. Unreadable events are removed the same way.
+   */
+  remove (tombstones) {
+    let removed = 0
+    const buf = new Uint8Array(ID_BYTES)
+    for (const ts of tombstones) {
+      if (!ts || typeof ts.target !== 'string') continue
+      const scoped = typeof ts.accountId === 'string' && ts.accountId !== ''
+      const scope = scoped ? this.accounts.ids.get(ts.accountId) ?? -2 : -1 // -1: any account
+      if (ts.kind === 'event') {
+        const id = validEventId(ts.target)
+        if (!id) continue
+        this.unreadableIds.delete(id)
+        for (let i = 0; i < ID_BYTES; i++) buf[i] = id.charCodeAt(i)
+        const slot = this._find(buf)
+        if (slot >= 0) removed += this._kill(this.hash[slot])
+      } else if (ts.kind === 'secret') {
+        const k = this.keys.ids.get(ts.target)
+        const v = this.visitors.ids.get(ts.target)
+        if ((k === undefined && v === undefined) || scope === -2) continue
+        for (let r = 0; r < this.n; r++) {
+          if ((this.key[r] === k || this.visitor[r] === v) && (scope === -1 || this.account[r] === scope)) removed += this._kill(r)
+        }
+      } else if (ts.kind === 'before') {
+        const id = validEventId(ts.target)
+        if (!id) continue
+        for (const [u, acc] of this.unreadableIds) {
+          if (u < id && (!scoped || acc === ts.accountId)) this.unreadableIds.delete(u)
+        }
+        if (scope === -2) continue
+        for (let i = 0; i < ID_BYTES; i++) buf[i] = id.charCodeAt(i)
+        const ids = this.ids
+        for (let r = 0; r < this.n; r++) {
+          if (!(this.flags[r] & 1) || (scope !== -1 && this.account[r] !== scope)) continue
+          const o = r * ID_BYTES
+          for (let i = 0; i < ID_BYTES; i++) {
+            const d = ids[o + i] - buf[i]
+            if (d < 0) {
+              removed += this._kill(r)
+              break
+            }
+            if (d > 0) break
+          }
+        }
+      }
+    }
+    if (removed) {
+      this.dirty = true
+      if (this.n - this.alive > Math.max(4096, this.alive)) this._compact()
+    }
+    return { removed }
+  }
+
+  /**
+   * snapshot returns the store's content as plain values and typed arrays (structured-
+   * clonable; `transfer` lists its ArrayBuffers), e.g. to keep it in IndexedDB, encrypted by
+   * the caller, for a warm start without decrypting every event again. Version 1.
+   */
+  snapshot () {
+    if (this.n > this.alive) this._compact()
+    const n = this.n
+    const columns = {}
+    for (const name of COLUMNS) columns[name] = this[name].slice(0, n)
+    const ids = this.ids.slice(0, n * ID_BYTES)
+    const sessionIds = new Array(this.nSessions).fill(null)
+    for (const [sid, s] of this.sessionById) sessionIds[s] = sid
+    for (const [key, s] of this.sessionByKey) {
+      const sid = key.slice(key.indexOf(':') + 1)
+      if (sid !== '') sessionIds[s] = sid
+    }
+    const dicts = {}
+    for (const name of DICTS) dicts[name] = this[name].values.slice()
+    const snap = {
+      v: 1,
+      n,
+      columns,
+      ids,
+      dicts,
+      sessionVisitor: this.sessionVisitor.slice(0, this.nSessions),
+      sessionLess: this.sessionLess.slice(0, this.nSessions),
+      sessionIds,
+      unreadable: [...this.unreadableIds],
+      unreadableWithoutId: this.unreadableWithoutId
+    }
+    const transfer = [ids.buffer, snap.sessionVisitor.buffer, snap.sessionLess.buffer]
+    for (const name of COLUMNS) transfer.push(columns[name].buffer)
+    return { snapshot: snap, transfer }
+  }
+
+  /** fromSnapshot returns a store holding what snapshot() saved. Throws on unknown versions. */
+  static fromSnapshot (snap) {
+    if (!snap || snap.v !== 1) throw new Error('metrics: unknown snapshot version')
+    const store = new EventStore({ capacity: Math.max(1024, snap.n) })
+    for (const name of COLUMNS) store[name].set(snap.columns[name])
+    store.ids.set(snap.ids)
+    store.n = snap.n
+    store.alive = snap.n
+    for (const name of DICTS) for (const value of snap.dicts[name]) store[name].intern(value)
+    const nSessions = snap.sessionIds.length
+    store.sessionVisitor = grow(snap.sessionVisitor, Math.max(64, nSessions))
+    store.sessionLess = grow(snap.sessionLess, Math.max(64, nSessions))
+    store.nSessions = nSessions
+    // replay the interning in creation order, which yields the same maps
+    for (let s = 0; s < nSessions; s++) {
+      const sid = snap.sessionIds[s]
+      if (sid !== null && !store.sessionById.has(sid)) store.sessionById.set(sid, s)
+      else store.sessionByKey.set(store.sessionVisitor[s] + ':' + (sid === null ? '' : sid), s)
+    }
+    for (const [id, acc] of snap.unreadable) store.unreadableIds.set(id, acc)
+    store.unreadableWithoutId = snap.unreadableWithoutId
+    store._rehash(store.hash.length)
+    store.dirty = true
+    return store
+  }
+
+  // _compact drops dead rows (dictionaries keep their entries; they are small).
+  _compact () {
+    let w = 0
+    for (let r = 0; r < this.n; r++) {
+      if (!(this.flags[r] & 1)) continue
+      if (w !== r) {
+        for (const name of COLUMNS) {
+          this[name][w] = this[name][r]
+        }
+        this.ids.copyWithin(w * ID_BYTES, r * ID_BYTES, (r + 1) * ID_BYTES)
+      }
+      w++
+    }
+    this.n = w
+    this._rehash(this.hash.length)
+  }
+
+  // _buildOrder groups alive rows by visitor, session and time (then event id).
+  _buildOrder () {
+    const nSess = this.nSessions
+    const nVis = this.visitors.size
+    const sessCount = new Int32Array(nSess)
+    for (let r = 0; r < this.n; r++) if (this.flags[r] & 1) sessCount[this.session[r]]++
+    const visStart = new Int32Array(nVis + 1)
+    for (let s = 0; s < nSess; s++) if (sessCount[s] > 0) visStart[this.sessionVisitor[s] + 1]++
+    for (let v = 0; v < nVis; v++) visStart[v + 1] += visStart[v]
+    const sessOrder = new Int32Array(visStart[nVis])
+    const fill = visStart.slice(0, nVis)
+    for (let s = 0; s < nSess; s++) if (sessCount[s] > 0) sessOrder[fill[this.sessionVisitor[s]]++] = s
+    const sessStart = new Int32Array(nSess)
+    let off = 0
+    for (let i = 0; i < sessOrder.length; i++) {
+      const s = sessOrder[i]
+      sessStart[s] = off
+      off += sessCount[s]
+    }
+    const rows = new Int32Array(off)
+    const pos = sessStart.slice()
+    for (let r = 0; r < this.n; r++) if (this.flags[r] & 1) rows[pos[this.session[r]]++] = r
+    const t = this.t
+    const ids = this.ids
+    const less = (a, b) => t[a] < t[b] || (t[a] === t[b] && compareIds(ids, a, b) < 0)
+    const firstSeen = new Float64Array(nVis).fill(Infinity)
+    for (let i = 0; i < sessOrder.length; i++) {
+      const s = sessOrder[i]
+      const lo = sessStart[s]
+      const hi = lo + sessCount[s]
+      if (hi - lo > 32) {
+        const seg = Array.from(rows.subarray(lo, hi))
+        seg.sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0))
+        rows.set(seg, lo)
+      } else {
+        for (let j = lo + 1; j < hi; j++) {
+          const x = rows[j]
+          let k = j - 1
+          while (k >= lo && less(x, rows[k])) {
+            rows[k + 1] = rows[k]
+            k--
+          }
+          rows[k + 1] = x
+        }
+      }
+      const v = this.sessionVisitor[s]
+      if (t[rows[lo]] < firstSeen[v]) firstSeen[v] = t[rows[lo]]
+    }
+    this.order = { visStart, sessOrder, sessStart, sessCount, rows, firstSeen }
+    this.dirty = false
+  }
+
+  _filterId (dict, value) {
+    if (value === undefined) return -2 // no filter
+    const id = dict.ids.get(value)
+    return id === undefined ? -3 : id // -3 matches nothing
+  }
+
+  /** partial computes the partial aggregate of this store for query (see normalizeQuery). */
+  partial (query) {
+    const q = normalizeQuery(query)
+    const p = emptyPartial(q)
+    p.unreadable = this.unreadable
+    if (this.dirty) this._buildOrder()
+    const { visStart, sessOrder, sessStart, sessCount, rows, firstSeen } = this.order
+    const { from, to, now } = q
+    const f = q.filters
+    const fPage = this._filterId(this.pages, f.page)
+    const fLanding = this._filterId(this.pages, f.landing)
+    const fExit = this._filterId(this.pages, f.exit)
+    const fCountry = this._filterId(this.geos, f.country)
+    const fReferrer = this._filterId(this.referrers, f.referrer)
+    const fCampaign = this._filterId(this.campaigns, f.campaign)
+    const fSource = this._filterId(this.sources, f.source)
+    const sessionFilter = fLanding !== -2 || fExit !== -2 || fCountry !== -2 || fReferrer !== -2 ||
+      fCampaign !== -2 || fSource !== -2
+    const bounds = Float64Array.from(p.bounds)
+    const nb = p.labels.length
+    const bucketStamp = new Int32Array(nb).fill(-1)
+    const pageViews = new Float64Array(nb)
+    const bucketVisitors = new Float64Array(nb)
+
+    const nPages = this.pages.size
+    const pageCount = new Float64Array(nPages)
+    const pageDurSum = new Float64Array(nPages)
+    const pageDurCount = new Float64Array(nPages)
+    const landing = new Float64Array(nPages)
+    const exits = new Float64Array(nPages)
+    const rtPages = new Float64Array(nPages)
+    const refSessions = new Float64Array(this.referrers.size)
+    const refEvents = new Float64Array(this.referrers.size)
+    const campSessions = new Float64Array(this.campaigns.size)
+    const campEvents = new Float64Array(this.campaigns.size)
+    const srcSessions = new Float64Array(this.sources.size)
+    const srcEvents = new Float64Array(this.sources.size)
+    const geoSessions = new Float64Array(this.geos.size)
+
+    const T = this.t
+    const PAGE = this.page
+    const REF = this.referrer
+    const CAMP = this.campaign
+    const SRC = this.source
+    const GEO = this.geo
+    const FLAGS = this.flags
+    const LOAD = this.pageload
+    const rtFrom = now - REALTIME_WINDOW
+    const w0 = now - RETENTION_WEEKS * WEEK
+    const retVisitors = p.retentionVisitors
+    const retOverlap = p.retentionOverlap
+    const ids = this.ids
+
+    let events = 0; let mobile = 0; let loadSum = 0; let loadCount = 0; let durSum = 0; let durCount = 0
+    let sessions = 0; let sessionEvents = 0; let bounces = 0; let lenSum = 0; let lenCount = 0
+    let uniqueVisitors = 0; let returning = 0; let rtVisitors = 0
+
+    const nVis = visStart.length - 1
+    for (let v = 0; v < nVis; v++) {
+      const s0 = visStart[v]
+      const s1 = visStart[v + 1]
+      if (s0 === s1) continue
+      let visitorSelected = false
+      let latest = -1
+      let weeks = 0
+      for (let si = s0; si < s1; si++) {
+        const s = sessOrder[si]
+        const lo = sessStart[s]
+        const hi = lo + sessCount[s]
+        // all events: real time, retention; find the in-range slice [a, b)
+        let a = -1
+        let b = -1
+        for (let i = lo; i < hi; i++) {
+          const r = rows[i]
+          const t = T[r]
+          if (latest < 0 || t > T[latest] || (t === T[latest] && compareIds(ids, r, latest) > 0)) latest = r
+          if (t >= w0) weeks |= 1 << Math.min(RETENTION_WEEKS - 1, Math.floor((t - w0) / WEEK))
+          if (t >= from && a < 0) a = i
+          if (t >= to && b < 0) b = i
+        }
+        if (a < 0) continue
+        if (b < 0) b = hi
+        if (b <= a) continue
+        const n = b - a
+        const first = rows[a]
+        const last = rows[b - 1]
+        const isSession = this.sessionLess[s] === 0
+        let camp = -1
+        let src = -1
+        for (let i = a; i < b && (camp < 0 || src < 0); i++) {
+          const r = rows[i]
+          if (camp < 0) camp = CAMP[r]
+          if (src < 0) src = SRC[r]
+        }
+        if (sessionFilter) {
+          if (!isSession) continue
+          if (fCountry !== -2 && GEO[first] !== fCountry) continue
+          if (fReferrer !== -2 && REF[first] !== fReferrer) continue
+          if (fCampaign !== -2 && camp !== fCampaign) continue
+          if (fSource !== -2 && src !== fSource) continue
+          if (fLanding !== -2 && PAGE[first] !== fLanding) continue
+          if (fExit !== -2 && (n < 2 || PAGE[last] !== fExit)) continue
+        }
+        let selected = 0
+        for (let i = a; i < b; i++) {
+          const r = rows[i]
+          const pg = PAGE[r]
+          if (fPage !== -2 && pg !== fPage) continue
+          selected++
+          const t = T[r]
+          const bi = bucketIndex(bounds, t)
+          pageViews[bi]++
+          if (bucketStamp[bi] !== v) {
+            bucketStamp[bi] = v
+            bucketVisitors[bi]++
+          }
+          if (FLAGS[r] & 2) mobile++
+          const load = LOAD[r]
+          if (load > 0) {
+            loadSum += load
+            loadCount++
+          }
+          pageCount[pg]++
+          if (isSession && i + 1 < b) {
+            const d = T[rows[i + 1]] - t
+            durSum += d
+            durCount++
+            pageDurSum[pg] += d
+            pageDurCount[pg]++
+          }
+        }
+        if (selected === 0) continue
+        events += selected
+        visitorSelected = true
+        if (!isSession) continue
+        sessions++
+        sessionEvents += n
+        if (n === 1) bounces++
+        else {
+          lenSum += T[last] - T[first]
+          lenCount++
+          exits[PAGE[last]]++
+        }
+        const ref = REF[first]
+        if (ref >= 0) {
+          refSessions[ref]++
+          refEvents[ref] += n
+        }
+        if (camp >= 0) {
+          campSessions[camp]++
+          campEvents[camp] += n
+        }
+        if (src >= 0) {
+          srcSessions[src]++
+          srcEvents[src] += n
+        }
+        if (GEO[first] >= 0) geoSessions[GEO[first]]++
+        landing[PAGE[first]]++
+      }
+      if (visitorSelected) {
+        uniqueVisitors++
+        if (firstSeen[v] < from) returning++
+      }
+      if (latest >= 0 && T[latest] >= rtFrom) {
+        rtVisitors++
+        rtPages[PAGE[latest]]++
+      }
+      for (let k = 0; k < RETENTION_WEEKS; k++) {
+        if (!(weeks & (1 << k))) continue
+        retVisitors[k]++
+        for (let j = k; j < RETENTION_WEEKS; j++) if (weeks & (1 << j)) retOverlap[k * RETENTION_WEEKS + j]++
+      }
+    }
+
+    Object.assign(p, {
+      events, mobile, pageloadSum: loadSum, pageloadCount: loadCount, durationSum: durSum, durationCount: durCount,
+      sessions, sessionEvents, bounces, lengthSum: lenSum, lengthCount: lenCount, uniqueVisitors, returning,
+      realtimeVisitors: rtVisitors
+    })
+    p.pageViews = Array.from(pageViews)
+    p.visitors = Array.from(bucketVisitors)
+    const pv = this.pages.values
+    for (let i = 0; i < nPages; i++) {
+      if (pageCount[i]) p.pages.set(pv[i], [pageCount[i], pageDurSum[i], pageDurCount[i]])
+      if (landing[i]) p.landingPages.set(pv[i], [landing[i]])
+      if (exits[i]) p.exitPages.set(pv[i], [exits[i]])
+      if (rtPages[i]) p.realtimePages.set(pv[i], [rtPages[i]])
+    }
+    const pairs = (dict, sess, evs, out) => {
+      for (let i = 0; i < dict.size; i++) if (sess[i]) out.set(dict.values[i], evs ? [sess[i], evs[i]] : [sess[i]])
+    }
+    pairs(this.referrers, refSessions, refEvents, p.referrers)
+    pairs(this.campaigns, campSessions, campEvents, p.campaigns)
+    pairs(this.sources, srcSessions, srcEvents, p.sources)
+    pairs(this.geos, geoSessions, null, p.countries)
+    return p
+  }
+
+  /** query returns the metrics object for query (see normalizeQuery and README.md). */
+  query (query) {
+    return finalize(this.partial(query))
+  }
+}

@@ -1,0 +1,103 @@
+// SPDX-FileCopyrightText: 2026 Offen developers
+// SPDX-License-Identifier: Apache-2.0
+
+package server
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateBannerCSSAccepts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, in, want string }{
+		{"empty", "", ""},
+		{"comment only", "/* nothing */", ""},
+		{
+			"colours and fonts",
+			`.offen-banner { background-color: #fff; color: rgb(10, 20, 30); font-family: "Helvetica Neue", sans-serif }`,
+			".offen-banner {\n  background-color: #fff;\n  color: rgb(10, 20, 30);\n  font-family: \"Helvetica Neue\", sans-serif;\n}\n",
+		},
+		{
+			"selector list, states and combinators",
+			".offen-banner .offen-banner__button:hover,.offen-banner__buttons>.offen-banner__button--allow:focus-visible{border-radius:4px;padding:0.5em 1em !important;}",
+			".offen-banner .offen-banner__button:hover, .offen-banner__buttons > .offen-banner__button--allow:focus-visible {\n  border-radius: 4px;\n  padding: 0.5em 1em !important;\n}\n",
+		},
+		{
+			"case of property names, whitespace and comments",
+			"/* a */\n.offen-banner__link {\n  COLOR :  hsl(200,  50%, 40%) ; /* b */ text-decoration: underline;\n}\n",
+			".offen-banner__link {\n  color: hsl(200, 50%, 40%);\n  text-decoration: underline;\n}\n",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := validateBannerCSS(tc.in)
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			// The canonical form is a fixed point.
+			again, err := validateBannerCSS(got)
+			if err != nil || again != got {
+				t.Errorf("canonical form not stable: %q, %v", again, err)
+			}
+		})
+	}
+}
+
+func TestValidateBannerCSSRejects(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, in, reason string }{
+		{"url", `.offen-banner { background: url(https://evil.example/x.png) }`, "url()"},
+		{"url in upper case", `.offen-banner { background: URL(x) }`, "url()"},
+		{"url in a string", `.offen-banner { font-family: "url(x)" }`, "url()"},
+		{"import", `@import "https://evil.example/x.css";`, "at-rules"},
+		{"font-face", `@font-face { font-family: x; src: url(x) }`, "at-rules"},
+		{"media", `@media (max-width: 10px) { .offen-banner { color: red } }`, "at-rules"},
+		{"expression", `.offen-banner { color: expression(alert(1)) }`, "scripts"},
+		{"javascript", `.offen-banner { color: javascript:alert(1) }`, "value may only"},
+		{"escape", `.offen-banner { background: u\72l(x) }`, "escapes"},
+		{"closing style tag", `.offen-banner { color: red } </style><script>`, `"<"`},
+		{"image-set", `.offen-banner { background: image-set("x" 1x) }`, "function image-set()"},
+		{"var", `.offen-banner { color: var(--x) }`, "function var()"},
+		{"nested function", `.offen-banner { width: calc(1px + rgb(1,2,3)) }`, "property"},
+		{"nested rgb", `.offen-banner { color: rgb(rgb(1,2,3)) }`, "nested"},
+		{"display", `.offen-banner__button--deny { display: none }`, `property "display"`},
+		{"opacity", `.offen-banner__button--deny { opacity: 0 }`, `property "opacity"`},
+		{"position", `.offen-banner { position: fixed }`, `property "position"`},
+		{"custom property", `.offen-banner { --x: red }`, "property"},
+		{"foreign class", `.evil { color: red }`, `class "evil"`},
+		{"element selector", `body { color: red }`, "selectors may only"},
+		{"universal selector", `* { color: red }`, "selectors may only"},
+		{"attribute selector", `.offen-banner[title] { color: red }`, "selectors may only"},
+		{"id selector", `#offen-banner { color: red }`, "selectors may only"},
+		{"sibling combinator", `.offen-banner__text + .offen-banner__buttons { color: red }`, "selectors may only"},
+		{"pseudo-element", `.offen-banner::before { color: red }`, "pseudo-class"},
+		{"unknown pseudo-class", `.offen-banner:has(.x) { color: red }`, "selectors may only"},
+		{"pseudo-class alone", `:hover { color: red }`, "must follow a class"},
+		{"nested block", `.offen-banner { .offen-banner__text { color: red } }`, "nested blocks"},
+		{"missing brace", `.offen-banner { color: red`, "missing }"},
+		{"stray declaration", `color: red;`, "expected a selector"},
+		{"unterminated comment", `.offen-banner { color: red } /*`, "unterminated comment"},
+		{"unterminated string", `.offen-banner { font-family: "abc; color: red }`, "unterminated string"},
+		{"no value", `.offen-banner { color: }`, "empty value"},
+		{"no colon", `.offen-banner { color red }`, "expected property"},
+		{"control character", ".offen-banner { color: red\x00 }", "control characters"},
+		{"too large", ".offen-banner { color: red }" + strings.Repeat(" ", maxBannerCSSBytes), "longer than"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := validateBannerCSS(tc.in)
+			var ce *cssError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %q, %v, want a cssError", got, err)
+			}
+			if !strings.Contains(ce.Error(), tc.reason) {
+				t.Errorf("got %q, want a reason containing %q", ce.Error(), tc.reason)
+			}
+		})
+	}
+}
