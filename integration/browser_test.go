@@ -35,8 +35,20 @@ const stepTimeout = 30 * time.Second
 func (b *Browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	if err := b.tryDo(actions...); err != nil {
-		b.t.Fatalf("browser at %s: %v", b.location(), err)
+		b.t.Fatalf("browser at %s: %v\n%s", b.location(), err, b.diagnosis())
 	}
+}
+
+// diagnosis describes the page after a failed step: its visible text and
+// what it printed to the console.
+func (b *Browser) diagnosis() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	var text string
+	if err := chromedp.Do(ctx, evaluate(`document.body ? document.body.innerText.slice(0, 600) : ''`, &text, 0)); err != nil {
+		text = "(page text unavailable: " + err.Error() + ")"
+	}
+	return "page text: " + text + "\npage console:\n" + b.pageLog.String()
 }
 
 // try runs actions with the step timeout.
@@ -64,7 +76,7 @@ func (b *Browser) WaitVisible(sel string) {
 func (b *Browser) evalJS(expr string, out any) {
 	b.t.Helper()
 	if err := b.tryDo(evaluate(expr, out, 0)); err != nil {
-		b.t.Fatalf("browser at %s: eval %q: %v", b.location(), short(expr), err)
+		b.t.Fatalf("browser at %s: eval %q: %v\n%s", b.location(), short(expr), err, b.diagnosis())
 	}
 }
 

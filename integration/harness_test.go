@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -338,6 +339,62 @@ type Browser struct {
 	frames map[target.ID]context.Context
 	// downloads is the download folder (EnableDownloads).
 	downloads string
+	// pageLog keeps the page's console messages and uncaught exceptions,
+	// printed when a step fails.
+	pageLog *pageLog
+}
+
+type pageLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *pageLog) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lines) == 200 {
+		l.lines = l.lines[1:]
+	}
+	l.lines = append(l.lines, time.Now().Format("15:04:05.000 ")+line)
+}
+
+func (l *pageLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// listen records console calls and exceptions of the page in b.pageLog.
+func (b *Browser) listen() {
+	b.pageLog = &pageLog{}
+	err := chromedp.Listen(b.ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			var args []string
+			for _, a := range ev.Args {
+				if a.Value != nil {
+					args = append(args, string(a.Value))
+				} else {
+					args = append(args, a.Description)
+				}
+			}
+			b.pageLog.add(string(ev.Type) + ": " + strings.Join(args, " "))
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			b.pageLog.add("exception: " + msg)
+		case *page.EventFrameNavigated:
+			if ev.Frame.ParentID == "" {
+				b.pageLog.add("navigated: " + ev.Frame.URL)
+			}
+		}
+	})
+	if err != nil {
+		b.t.Fatalf("listen to the page: %v", err)
+	}
 }
 
 // NewBrowser starts Chromium ($CHROMIUM or /usr/bin/chromium) for t and
@@ -377,7 +434,9 @@ func NewBrowser(t *testing.T) *Browser {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &Browser{t: t, ctx: ctx, frames: map[target.ID]context.Context{}}
+	b := &Browser{t: t, ctx: ctx, frames: map[target.ID]context.Context{}}
+	b.listen()
+	return b
 }
 
 // allowThirdPartyCookies writes the profile preference "allow third-party

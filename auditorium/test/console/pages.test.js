@@ -363,6 +363,18 @@ test('console: password change keeps the keys, wrong password is announced, logo
   assert.equal(await createStorage(app.factory).wrapKey(r.state.loginId), undefined)
 })
 
+test('console: a session that became ready between the first render and its effects shows the accounts', async () => {
+  // On a reload the session's restore() can finish after the page rendered "loading" but
+  // before the page subscribed to changes; no change is announced after that.
+  const { fake } = await setUpInstance()
+  const app = makeApp(fake)
+  await app.keys.signedIn(await flows.login(fake, EMAIL, PASSWORD), EMAIL)
+  let firstRender = true
+  const keys = { ...app.keys, current: () => (firstRender ? ((firstRender = false), null) : app.keys.current()) }
+  render(html`<${ConsolePage} app=${{ ...app, keys }} />`, root)
+  await waitFor(() => $('[data-testid="accounts"]'))
+})
+
 test('console without a session goes to the login page', async () => {
   const app = makeApp()
   render(html`<${ConsolePage} app=${app} />`, root)

@@ -125,8 +125,11 @@ export function ConsolePage ({ app }) {
   }), [])
   useEffect(() => {
     if (current) return
+    // The session may have become ready between the first render and this effect, with
+    // no change left to notify: take the keys from restore()'s answer.
     app.keys.restore()
       .then((c) => {
+        setCurrent(c)
         if (c) setPhase('ready')
         else if (app.keys.locked()) setPhase('locked')
         else app.navigate('/login/')
