@@ -173,7 +173,7 @@ func StartOffen(t *testing.T, o Options) *Offen {
 	if o.Mail {
 		inst.Mail = startMailSink(t, dir)
 		settings["OFFEN_SMTP_HOST"] = "127.0.0.1"
-		settings["OFFEN_SMTP_PORT"] = strconv.Itoa(inst.Mail.port)
+		settings["OFFEN_SMTP_PORT"] = strconv.Itoa(inst.Mail.Port)
 		settings["OFFEN_SMTP_SENDER"] = "offen@example.org"
 		settings["OFFEN_SMTP_AUTHTYPE"] = "NONE"
 		// The SMTP server's self-signed certificate is the only trusted root.

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/offen/offen/mailer"
+	"github.com/offen/offen/mailer/smtptest"
 )
 
 // poTranslations reads the real mail strings from ../locales/mail. mailer is
@@ -171,8 +172,8 @@ func TestMessagesEscape(t *testing.T) {
 // TestMessageThroughSMTP sends a rendered message through the real SMTP
 // server and reads both parts back.
 func TestMessageThroughSMTP(t *testing.T) {
-	ts := startServer(t, serverOptions{security: mailer.SecurityNone})
-	m, err := mailer.NewSMTP(mailer.SMTPOptions{Host: "127.0.0.1", Port: ts.port, Security: "none", Sender: "Offen <offen@example.com>"})
+	ts := smtptest.Start(t, smtptest.Options{Security: mailer.SecurityNone})
+	m, err := mailer.NewSMTP(mailer.SMTPOptions{Host: "127.0.0.1", Port: ts.Port, Security: "none", Sender: "Offen <offen@example.com>"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +184,9 @@ func TestMessageThroughSMTP(t *testing.T) {
 	if err := m.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	got := ts.received()
+	got := ts.Messages()
 	if len(got) != 1 {
 		t.Fatalf("got %d messages, want 1", len(got))
 	}
-	checkMessage(t, got[0].data, msg)
+	checkMessage(t, got[0].Data, msg)
 }

@@ -4,90 +4,26 @@
 package server_test
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"mime/quotedprintable"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/offen/offen/keys"
 	"github.com/offen/offen/mailer"
+	"github.com/offen/offen/mailer/smtptest"
 )
 
-// smtpSink is a real SMTP server (emersion/go-smtp) on 127.0.0.1:0 that
-// keeps every message.
-type smtpSink struct {
-	port  int
-	mu    sync.Mutex
-	mails []string
-}
-
-func startSMTPSink(t *testing.T) *smtpSink {
+// mailText returns the n-th message that srv received, once it arrived,
+// decoded from quoted-printable.
+func mailText(t *testing.T, srv *smtptest.Server, n int) string {
 	t.Helper()
-	sink := &smtpSink{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: sink}, nil }))
-	srv.Domain = "mail.test"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink.port = l.Addr().(*net.TCPAddr).Port
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		l.Close()
-		<-done
-	})
-	return sink
-}
-
-type sinkSession struct{ sink *smtpSink }
-
-func (s *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *sinkSession) Reset()                               {}
-func (s *sinkSession) Logout() error                        { return nil }
-func (s *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.sink.mu.Lock()
-	defer s.sink.mu.Unlock()
-	s.sink.mails = append(s.sink.mails, string(b))
-	return nil
-}
-
-// wait returns the n-th message once it arrived, decoded from
-// quoted-printable.
-func (s *smtpSink) wait(t *testing.T, n int) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		if len(s.mails) >= n {
-			m := s.mails[n-1]
-			s.mu.Unlock()
-			b, _ := io.ReadAll(quotedprintable.NewReader(strings.NewReader(m)))
-			return string(b)
-		}
-		s.mu.Unlock()
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("no %d. mail arrived", n)
-	return ""
+	b, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(srv.Wait(t, n).Data)))
+	return string(b)
 }
 
 // TestMailedLinksUsePublicURL: reset and invitation mails, caught by a real
@@ -95,9 +31,9 @@ func (s *smtpSink) wait(t *testing.T, n int) string {
 // carry a forged Host and X-Forwarded-Host (P13).
 func TestMailedLinksUsePublicURL(t *testing.T) {
 	t.Parallel()
-	sink := startSMTPSink(t)
+	sink := smtptest.Start(t, smtptest.Options{Security: smtptest.SecurityNone})
 	in := newInstance(t, func(logger *slog.Logger) mailer.Mailer {
-		m, err := mailer.NewSMTP(mailer.SMTPOptions{Host: "127.0.0.1", Port: sink.port, Sender: "offen@example.org",
+		m, err := mailer.NewSMTP(mailer.SMTPOptions{Host: "127.0.0.1", Port: sink.Port, Sender: "offen@example.org",
 			Security: mailer.SecurityNone, Auth: mailer.AuthNone})
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +47,7 @@ func TestMailedLinksUsePublicURL(t *testing.T) {
 	links := regexp.MustCompile(`https?://[^\s"<>]+`)
 
 	in.do(call{method: "POST", path: "/api/forgot-password", headers: forged, body: map[string]any{"email": o.email}}).must(t, http.StatusNoContent)
-	mail := sink.wait(t, 1)
+	mail := mailText(t, sink, 1)
 	found := links.FindAllString(mail, -1)
 	if !strings.Contains(mail, publicURL+"/reset-password/#") {
 		t.Errorf("reset mail lacks a link to the public URL: %q", found)
@@ -127,7 +63,7 @@ func TestMailedLinksUsePublicURL(t *testing.T) {
 
 	inv, r := in.invite(t, o, "new@example.org", map[string]string{a: "viewer"}, true)
 	r.must(t, http.StatusCreated)
-	mail = sink.wait(t, 2)
+	mail = mailText(t, sink, 2)
 	if !strings.Contains(mail, publicURL+"/join/#"+keys.EncodeBase64(inv.key)) {
 		t.Errorf("invitation mail lacks the join link with the invite key: %q", links.FindAllString(mail, -1))
 	}
