@@ -181,15 +181,36 @@ func handleGetAccount(op *operators) http.HandlerFunc {
 	}
 }
 
+// reauthRequest is the body of a request that only re-authenticates, and is
+// embedded in the bodies of the others that do.
 type reauthRequest struct {
 	CurrentAuthKey string `json:"currentAuthKey"`
 }
 
-func (req reauthRequest) Valid(context.Context) map[string]string {
+func (req reauthRequest) currentAuthKey() string { return req.CurrentAuthKey }
+
+func (req reauthRequest) check(fields map[string]string) {
 	if !isKey32(req.CurrentAuthKey) {
-		return map[string]string{"currentAuthKey": "must be 32 bytes in base64url"}
+		fields["currentAuthKey"] = "must be 32 bytes in base64url"
 	}
-	return nil
+}
+
+func (req reauthRequest) Valid(context.Context) map[string]string {
+	fields := map[string]string{}
+	req.check(fields)
+	return fields
+}
+
+// decodeReauthenticated decodes a request body that repeats the caller's
+// auth key and verifies that key against the session's login, throttled
+// like a login.
+func decodeReauthenticated[T interface{ currentAuthKey() string }](op *operators, w http.ResponseWriter, r *http.Request) (sessionState, T, error) {
+	s, _ := sessionFrom(r.Context())
+	req, err := decode[T](w, r)
+	if err == nil {
+		err = op.reauthenticate(r, s.login, req.currentAuthKey())
+	}
+	return s, req, err
 }
 
 // handleRetireAccount retires the account after re-authentication (admin):
@@ -197,13 +218,7 @@ func (req reauthRequest) Valid(context.Context) map[string]string {
 // secrets deleted in batches in the background (PROTOCOL §4 "Accounts").
 func handleRetireAccount(op *operators) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, _ := sessionFrom(r.Context())
-		req, err := decode[reauthRequest](w, r)
-		if err != nil {
-			respondError(w, r, err)
-			return
-		}
-		if err := op.reauthenticate(r, s.login, req.CurrentAuthKey); err != nil {
+		if _, _, err := decodeReauthenticated[reauthRequest](op, w, r); err != nil {
 			respondError(w, r, err)
 			return
 		}

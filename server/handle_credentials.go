@@ -15,8 +15,8 @@ import (
 )
 
 type changePasswordRequest struct {
-	CurrentAuthKey string `json:"currentAuthKey"`
-	Credentials    struct {
+	reauthRequest
+	Credentials struct {
 		Salt            string `json:"salt"`
 		AuthKey         string `json:"authKey"`
 		WrappedLoginKey string `json:"wrappedLoginKey"`
@@ -25,9 +25,7 @@ type changePasswordRequest struct {
 
 func (req changePasswordRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
-	if !isKey32(req.CurrentAuthKey) {
-		fields["currentAuthKey"] = "must be 32 bytes in base64url"
-	}
+	req.reauthRequest.check(fields)
 	if _, err := keys.DecodeBase64Len(req.Credentials.Salt, keys.KDFSaltSize); err != nil {
 		fields["credentials.salt"] = "must be 16 bytes in base64url"
 	}
@@ -45,13 +43,8 @@ func (req changePasswordRequest) Valid(context.Context) map[string]string {
 // one for the caller.
 func handleChangePassword(op *operators) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, _ := sessionFrom(r.Context())
-		req, err := decode[changePasswordRequest](w, r)
+		s, req, err := decodeReauthenticated[changePasswordRequest](op, w, r)
 		if err != nil {
-			respondError(w, r, err)
-			return
-		}
-		if err := op.reauthenticate(r, s.login, req.CurrentAuthKey); err != nil {
 			respondError(w, r, err)
 			return
 		}
@@ -82,9 +75,9 @@ func handleChangePassword(op *operators) http.HandlerFunc {
 }
 
 type changeEmailRequest struct {
-	CurrentAuthKey string `json:"currentAuthKey"`
-	Email          string `json:"email"`
-	Labels         []struct {
+	reauthRequest
+	Email  string `json:"email"`
+	Labels []struct {
 		AccountID string `json:"accountId"`
 		Label     string `json:"label"`
 	} `json:"labels"`
@@ -92,9 +85,7 @@ type changeEmailRequest struct {
 
 func (req changeEmailRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
-	if !isKey32(req.CurrentAuthKey) {
-		fields["currentAuthKey"] = "must be 32 bytes in base64url"
-	}
+	req.reauthRequest.check(fields)
 	checkEmail(fields, "email", req.Email)
 	for _, l := range req.Labels {
 		if !keys.ValidUUID(l.AccountID) || !isA1(l.Label) {
@@ -109,13 +100,8 @@ func (req changeEmailRequest) Valid(context.Context) map[string]string {
 // belongs to another login.
 func handleChangeEmail(op *operators) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, _ := sessionFrom(r.Context())
-		req, err := decode[changeEmailRequest](w, r)
+		s, req, err := decodeReauthenticated[changeEmailRequest](op, w, r)
 		if err != nil {
-			respondError(w, r, err)
-			return
-		}
-		if err := op.reauthenticate(r, s.login, req.CurrentAuthKey); err != nil {
 			respondError(w, r, err)
 			return
 		}
@@ -137,16 +123,14 @@ func handleChangeEmail(op *operators) http.HandlerFunc {
 }
 
 type recoveryCodeRequest struct {
-	CurrentAuthKey          string `json:"currentAuthKey"`
+	reauthRequest
 	RecoveryWrappedLoginKey string `json:"recoveryWrappedLoginKey"`
 	RecoveryProof           string `json:"recoveryProof"`
 }
 
 func (req recoveryCodeRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
-	if !isKey32(req.CurrentAuthKey) {
-		fields["currentAuthKey"] = "must be 32 bytes in base64url"
-	}
+	req.reauthRequest.check(fields)
 	if !isA1(req.RecoveryWrappedLoginKey) {
 		fields["recoveryWrappedLoginKey"] = "must be an a1 ciphertext"
 	}
@@ -160,13 +144,8 @@ func (req recoveryCodeRequest) Valid(context.Context) map[string]string {
 // re-authentication.
 func handleRecoveryCode(op *operators) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, _ := sessionFrom(r.Context())
-		req, err := decode[recoveryCodeRequest](w, r)
+		s, req, err := decodeReauthenticated[recoveryCodeRequest](op, w, r)
 		if err != nil {
-			respondError(w, r, err)
-			return
-		}
-		if err := op.reauthenticate(r, s.login, req.CurrentAuthKey); err != nil {
 			respondError(w, r, err)
 			return
 		}

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/offen/offen/persistence/relational"
 	"github.com/spf13/cobra"
 )
 
@@ -18,39 +19,28 @@ func newExpireCmd(a *app) *cobra.Command {
 			"hourly from cron; single-node serve does it by itself.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.config(nil, false)
-			if err != nil {
-				return err
-			}
-			logger, err := newLogger(cfg, a.stderr)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			store, err := newStore(ctx, cfg, logger)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			status, err := store.SchemaStatus(ctx)
-			if err != nil {
-				return fmt.Errorf("read schema status: %w", err)
-			}
-			if !status.Current() {
-				return fmt.Errorf("the database schema lacks %d migration(s); run `offen migrate` first", len(status.Pending()))
-			}
-			res, err := store.Expire(ctx, cfg.App.Retention.Duration())
-			if err != nil {
-				return fmt.Errorf("expire: %w", err)
-			}
-			out := cmd.OutOrStdout()
-			if res.Skipped {
-				fmt.Fprintln(out, "another instance is expiring data right now; nothing done")
+			return a.withStore(ctx, func(cfg Config, store *relational.Store) error {
+				status, err := store.SchemaStatus(ctx)
+				if err != nil {
+					return fmt.Errorf("read schema status: %w", err)
+				}
+				if !status.Current() {
+					return fmt.Errorf("the database schema lacks %d migration(s); run `offen migrate` first", len(status.Pending()))
+				}
+				res, err := store.Expire(ctx, cfg.App.Retention.Duration())
+				if err != nil {
+					return fmt.Errorf("expire: %w", err)
+				}
+				out := cmd.OutOrStdout()
+				if res.Skipped {
+					fmt.Fprintln(out, "another instance is expiring data right now; nothing done")
+					return nil
+				}
+				fmt.Fprintf(out, "expired data older than %s: %d events, %d secrets, %d tombstones, %d sessions, %d tokens\n",
+					cfg.App.Retention, res.Events, res.Secrets, res.Tombstones, res.Sessions, res.Tokens)
 				return nil
-			}
-			fmt.Fprintf(out, "expired data older than %s: %d events, %d secrets, %d tombstones, %d sessions, %d tokens\n",
-				cfg.App.Retention, res.Events, res.Secrets, res.Tombstones, res.Sessions, res.Tokens)
-			return nil
+			})
 		},
 	}
 }

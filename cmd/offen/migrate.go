@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/offen/offen/persistence/relational"
 	"github.com/spf13/cobra"
 )
 
@@ -18,37 +19,26 @@ func newMigrateCmd(a *app) *cobra.Command {
 			"Running it on a current schema does nothing.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.config(nil, false)
-			if err != nil {
-				return err
-			}
-			logger, err := newLogger(cfg, a.stderr)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			store, err := newStore(ctx, cfg, logger)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			before, err := store.SchemaStatus(ctx)
-			if err != nil {
-				return fmt.Errorf("read schema status: %w", err)
-			}
-			if unknown := before.Unknown(); len(unknown) > 0 {
-				return fmt.Errorf("the database was migrated by a newer offen (unknown migrations %v); upgrade this binary", unknown)
-			}
-			if err := store.Migrate(ctx); err != nil {
-				return fmt.Errorf("migrate: %w", err)
-			}
-			pending := before.Pending()
-			if len(pending) == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "schema is up to date (%d migrations applied); nothing to do\n", len(before.Applied))
+			return a.withStore(ctx, func(cfg Config, store *relational.Store) error {
+				before, err := store.SchemaStatus(ctx)
+				if err != nil {
+					return fmt.Errorf("read schema status: %w", err)
+				}
+				if unknown := before.Unknown(); len(unknown) > 0 {
+					return fmt.Errorf("the database was migrated by a newer offen (unknown migrations %v); upgrade this binary", unknown)
+				}
+				if err := store.Migrate(ctx); err != nil {
+					return fmt.Errorf("migrate: %w", err)
+				}
+				pending := before.Pending()
+				if len(pending) == 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "schema is up to date (%d migrations applied); nothing to do\n", len(before.Applied))
+					return nil
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s): %v\n", len(pending), pending)
 				return nil
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s): %v\n", len(pending), pending)
-			return nil
+			})
 		},
 	}
 }

@@ -27,6 +27,25 @@ func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
+// withStore reads the configuration from the environment, opens the
+// configured database, runs fn with both and closes the database.
+func (a *app) withStore(ctx context.Context, fn func(Config, *relational.Store) error) error {
+	cfg, err := a.config(nil, false)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg, a.stderr)
+	if err != nil {
+		return err
+	}
+	store, err := newStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(cfg, store)
+}
+
 // newStore opens the configured database.
 func newStore(ctx context.Context, cfg Config, logger *slog.Logger) (*relational.Store, error) {
 	store, err := relational.Open(ctx, relational.Options{
