@@ -10,13 +10,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
 import * as keys from '../src/crypto.js'
+import { CHROMIUM, launchChromium } from './chromium.js'
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? 'chromium not installed' : false
 const dist = new URL('../dist/', import.meta.url)
 const accountId = '9b63c4d8-3a6c-4e8e-9a55-2f1d7c0e5b11'
@@ -94,48 +91,7 @@ ${inert ? '<p>unknown account</p>' : `<script type="application/json" id="offen-
 
 // launch starts Chromium with a fresh profile and returns a tiny DevTools client for one page.
 async function launch (t) {
-  const dir = mkdtempSync(join(tmpdir(), 'offen-chromium-'))
-  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--remote-debugging-pipe', '--user-data-dir=' + dir, 'about:blank'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true })
-  const exited = new Promise((resolve) => proc.once('exit', resolve))
-  t.after(async () => {
-    // Chromium's helper processes share the group and may still write to the
-    // profile after the browser itself has exited: stop them all.
-    try { process.kill(-proc.pid, 'SIGKILL') } catch {}
-    await exited
-    try {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })
-    } catch (err) {
-      t.diagnostic('profile left behind: ' + err.message)
-    }
-  })
-  const pending = new Map()
-  let id = 0
-  let buf = ''
-  proc.stdio[4].setEncoding('utf8')
-  proc.stdio[4].on('data', (chunk) => {
-    buf += chunk
-    for (let i; (i = buf.indexOf('\0')) >= 0; buf = buf.slice(i + 1)) {
-      const msg = JSON.parse(buf.slice(0, i))
-      if (msg.id && pending.has(msg.id)) {
-        pending.get(msg.id)(msg)
-        pending.delete(msg.id)
-      }
-    }
-  })
-  const call = (method, params = {}, sessionId) => new Promise((resolve, reject) => {
-    const n = ++id
-    pending.set(n, (msg) => msg.error ? reject(new Error(method + ': ' + msg.error.message)) : resolve(msg.result))
-    proc.stdio[3].write(JSON.stringify({ id: n, method, params, sessionId }) + '\0')
-  })
-  const { targetId } = await call('Target.createTarget', { url: 'about:blank' })
-  const { sessionId } = await call('Target.attachToTarget', { targetId, flatten: true })
-  const page = (method, params) => call(method, params, sessionId)
-  await page('Page.enable')
-  const value = async (params) => {
-    const r = await page('Runtime.evaluate', { awaitPromise: true, returnByValue: true, ...params })
-    if (r.exceptionDetails) throw new Error(r.exceptionDetails.text + ' ' + JSON.stringify(r.exceptionDetails.exception?.description))
-    return r.result.value
-  }
+  const { page, value } = await launchChromium((fn) => t.after(fn))
   return {
     navigate: (url) => page('Page.navigate', { url }),
     // evaluate runs expr in the host page

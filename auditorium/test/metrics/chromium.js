@@ -6,13 +6,11 @@
 
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
 import * as esbuild from 'esbuild'
+import { CHROMIUM, launchChromium } from '../../../script/test/chromium.js'
 
-export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+export { CHROMIUM }
 const dist = new URL('../../dist/', import.meta.url)
 
 /**
@@ -53,46 +51,8 @@ export async function serve (cleanup, routes = {}) {
  * {page(method, params), open(url), evaluate(expression)} for one tab.
  */
 export async function launch (cleanup) {
-  const dir = mkdtempSync(join(tmpdir(), 'offen-chromium-'))
-  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update',
-    '--remote-debugging-pipe', '--user-data-dir=' + dir, 'about:blank'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true })
-  const exited = new Promise(resolve => proc.once('exit', resolve))
-  cleanup(async () => {
-    // Helper processes share the group and may write to the profile after
-    // the browser has exited: stop them all, and never fail on a leftover.
-    try { process.kill(-proc.pid, 'SIGKILL') } catch {}
-    await exited
-    try { rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }) } catch {}
-  })
-  const pending = new Map()
-  let id = 0
-  let buf = ''
-  proc.stdio[4].setEncoding('utf8')
-  proc.stdio[4].on('data', (chunk) => {
-    buf += chunk
-    for (let i; (i = buf.indexOf('\0')) >= 0; buf = buf.slice(i + 1)) {
-      const msg = JSON.parse(buf.slice(0, i))
-      if (msg.id && pending.has(msg.id)) {
-        pending.get(msg.id)(msg)
-        pending.delete(msg.id)
-      }
-    }
-  })
-  const call = (method, params = {}, sessionId) => new Promise((resolve, reject) => {
-    const n = ++id
-    pending.set(n, msg => (msg.error ? reject(new Error(method + ': ' + msg.error.message)) : resolve(msg.result)))
-    proc.stdio[3].write(JSON.stringify({ id: n, method, params, sessionId }) + '\0')
-  })
-  const { targetId } = await call('Target.createTarget', { url: 'about:blank' })
-  const { sessionId } = await call('Target.attachToTarget', { targetId, flatten: true })
-  const page = (method, params) => call(method, params, sessionId)
-  await page('Page.enable')
-  const evaluate = async (expression) => {
-    const r = await page('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true })
-    if (r.exceptionDetails) throw new Error(r.exceptionDetails.text + ' ' + JSON.stringify(r.exceptionDetails.exception?.description))
-    return r.result.value
-  }
+  const { page, value } = await launchChromium(cleanup)
+  const evaluate = (expression) => value({ expression })
   return {
     page,
     evaluate,
