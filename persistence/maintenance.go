@@ -77,10 +77,11 @@ type ExpireResult struct {
 	// Skipped is set when another instance held the expire lease; nothing was
 	// done and every count is zero.
 	Skipped bool
-	// Events deleted because their event id is older than the cutoff.
+	// Events deleted because their event id is older than the cutoff or
+	// their account is retired.
 	Events int64
 	// Secrets deleted because they are older than the cutoff and no event
-	// references their key id.
+	// references their key id, or because their account is retired.
 	Secrets int64
 	// Tombstones deleted because their seq is older than the cutoff.
 	Tombstones int64

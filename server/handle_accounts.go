@@ -228,8 +228,8 @@ func handleRetireAccount(op *operators) http.HandlerFunc {
 			return
 		}
 		// The events, then the secrets (each with a secret tombstone) go in
-		// batches after the response; a failure is logged, and the data stays
-		// unreadable (no grants) until expiry removes it.
+		// batches after the response; after a failure the data stays
+		// unreadable (no grants) until the next expiry finishes the deletion.
 		op.background(func(ctx context.Context) {
 			if _, err := op.store.DeleteAccountData(ctx, id); err != nil {
 				op.logger.Error("deleting a retired account's data failed", "error", err)

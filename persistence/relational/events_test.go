@@ -614,4 +614,34 @@ func TestDeleteAccountData(t *testing.T) {
 	})
 }
 
+// TestExpireFinishesRetiredAccounts: when the deletion that retiring starts
+// never ran, the next expiry deletes the retired account's data, and only it.
+func TestExpireFinishesRetiredAccounts(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		ctx := context.Background()
+		store := persistencetest.NewStore(t, d)
+		retired, keep := mustAccount(t, store), mustAccount(t, store)
+		mustEvents(t, store, mustVisitor(t, store, retired.ID, ""), 3)
+		mustEvents(t, store, mustVisitor(t, store, keep.ID, ""), 2)
+		if err := store.RetireAccount(ctx, retired.ID); err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Expire(ctx, 24*time.Hour)
+		if err != nil || res.Events != 3 || res.Secrets != 1 {
+			t.Fatalf("got %+v, %v; want 3 events and 1 secret", res, err)
+		}
+		for _, c := range []struct {
+			table, account string
+			want           int64
+		}{{"events", retired.ID, 0}, {"secrets", retired.ID, 0}, {"events", keep.ID, 2}, {"secrets", keep.ID, 1}} {
+			if n, _ := store.Count(ctx, c.table, "account_id = ?", c.account); n != c.want {
+				t.Errorf("%s of account %s: got %d, want %d", c.table, c.account, n, c.want)
+			}
+		}
+		if res, err := store.Expire(ctx, 24*time.Hour); err != nil || res.Events != 0 || res.Secrets != 0 {
+			t.Errorf("again: got %+v, %v; want nothing to do", res, err)
+		}
+	})
+}
+
 var _ = fmt.Sprint

@@ -36,6 +36,7 @@ func (s *Store) Expire(ctx context.Context, retention time.Duration) (persistenc
 			name string
 			run  func(context.Context) error
 		}{
+			{"retired accounts", func(ctx context.Context) error { return s.expireRetired(ctx, &res) }},
 			{"events", func(ctx context.Context) error { return s.expireEvents(ctx, cutoff, &res) }},
 			{"secrets", func(ctx context.Context) error { return s.expireSecrets(ctx, cutoff, &res) }},
 			{"tombstones", func(ctx context.Context) error { return s.expireTombstones(ctx, cutoff, &res) }},
@@ -58,6 +59,28 @@ func (s *Store) Expire(ctx context.Context, retention time.Duration) (persistenc
 		res.Skipped = true
 	}
 	return res, nil
+}
+
+// expireRetired finishes deleting the events and secrets of retired
+// accounts. Retiring starts that deletion in the background; an error or an
+// ended process can cut it short, and the next expiry completes it.
+func (s *Store) expireRetired(ctx context.Context, res *persistence.ExpireResult) error {
+	var ids []string
+	err := s.db.WithContext(ctx).Raw(`SELECT account_id FROM accounts WHERE retired_at IS NOT NULL
+		AND (EXISTS (SELECT 1 FROM events WHERE events.account_id = accounts.account_id)
+		OR EXISTS (SELECT 1 FROM secrets WHERE secrets.account_id = accounts.account_id))`).Scan(&ids).Error
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		purged, err := s.DeleteAccountData(ctx, id)
+		if err != nil {
+			return fmt.Errorf("account %s: %w", id, err)
+		}
+		res.Events += purged.Events
+		res.Secrets += purged.Secrets
+	}
+	return nil
 }
 
 // expireEvents deletes events whose ULID time lies before cutoff, oldest
