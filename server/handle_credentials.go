@@ -158,13 +158,25 @@ func handleRecoveryCode(op *operators) http.HandlerFunc {
 	}
 }
 
+type forgotRequest struct {
+	Email  string `json:"email"`
+	Locale string `json:"locale,omitempty"`
+}
+
+func (req forgotRequest) Valid(context.Context) map[string]string {
+	fields := map[string]string{}
+	checkEmail(fields, "email", req.Email)
+	checkLocale(fields, "locale", req.Locale)
+	return fields
+}
+
 // handleForgotPassword always answers 204 at once. In the background, for a
 // login with credentials and at most once per address per five minutes, it
 // replaces the login's reset token and mails the link built from the public
 // URL; the address is forgotten once the mail is handed over.
 func handleForgotPassword(op *operators) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[emailRequest](w, r)
+		req, err := decode[forgotRequest](w, r)
 		if err != nil {
 			respondError(w, r, err)
 			return
@@ -179,7 +191,7 @@ func handleForgotPassword(op *operators) http.HandlerFunc {
 			return
 		}
 		op.throttles.failIdentity(index)
-		email := req.Email
+		email, lang := req.Email, op.mailLanguage(req.Locale)
 		op.background(func(ctx context.Context) {
 			if !op.throttles.allowResetMail(index) {
 				return
@@ -204,7 +216,7 @@ func handleForgotPassword(op *operators) http.HandlerFunc {
 				op.logger.Error("forgot password: storing token failed", "error", err)
 				return
 			}
-			m, err := mailer.PasswordReset(op.translate, op.locale, email, op.link("/reset-password/", encoded))
+			m, err := mailer.PasswordReset(op.translate, lang, email, op.link("/reset-password/", encoded))
 			if err != nil {
 				op.logger.Error("forgot password: composing mail failed", "error", err)
 				return

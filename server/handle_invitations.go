@@ -25,6 +25,8 @@ type invitationRequest struct {
 	} `json:"grants"`
 	SendEmail bool   `json:"sendEmail"`
 	InviteKey string `json:"inviteKey,omitempty"`
+	// Locale is the language of the mail (the inviter's page language).
+	Locale string `json:"locale,omitempty"`
 }
 
 func (req invitationRequest) Valid(context.Context) map[string]string {
@@ -54,6 +56,7 @@ func (req invitationRequest) Valid(context.Context) map[string]string {
 	if !req.SendEmail && req.InviteKey != "" {
 		fields["inviteKey"] = "only sent when the server mails the link"
 	}
+	checkLocale(fields, "locale", req.Locale)
 	return fields
 }
 
@@ -149,9 +152,9 @@ func handleCreateInvitation(op *operators) http.HandlerFunc {
 				for _, id := range res.AccountIDs {
 					shared = append(shared, names[id])
 				}
-				m, err = mailer.AccountsShared(op.translate, op.locale, req.Email, link, shared)
+				m, err = mailer.AccountsShared(op.translate, op.mailLanguage(req.Locale), req.Email, link, shared)
 			} else {
-				m, err = mailer.Invitation(op.translate, op.locale, req.Email, link)
+				m, err = mailer.Invitation(op.translate, op.mailLanguage(req.Locale), req.Email, link)
 			}
 			if err != nil {
 				respondError(w, r, err)

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +61,8 @@ type operators struct {
 	mail         mailer.Mailer
 	translate    mailer.Translate
 	locale       string
+	// languages are those the mails can be written in.
+	languages []string
 	// retention is the data retention, shown as retentionDays.
 	retention time.Duration
 	// pending counts mails being sent in the background, so Close can wait.
@@ -107,6 +111,7 @@ func newOperators(logger *slog.Logger, opts Options, store persistence.Store, ma
 	op.translate = func(lang, key string, args map[string]string) string { return key }
 	if loc != nil {
 		op.translate = loc.Translate
+		op.languages = loc.Languages()
 	}
 	return op
 }
@@ -514,3 +519,25 @@ func (op *operators) background(fn func(ctx context.Context)) {
 func (op *operators) link(path, fragment string) string {
 	return strings.TrimSuffix(op.publicURL, "/") + path + "#" + fragment
 }
+
+// mailLanguage is the language of a mail asked for in requested (the
+// language of the page that sent the request, e.g. "de" or "pt-BR"): its
+// base language when mails can be written in it, else OFFEN_APP_LOCALE.
+func (op *operators) mailLanguage(requested string) string {
+	base, _, _ := strings.Cut(strings.ReplaceAll(requested, "_", "-"), "-")
+	base = strings.ToLower(base)
+	if slices.Contains(op.languages, base) {
+		return base
+	}
+	return op.locale
+}
+
+// checkLocale validates an optional language tag sent with a request that
+// mails someone.
+func checkLocale(fields map[string]string, name, tag string) {
+	if tag != "" && !languageTag.MatchString(tag) {
+		fields[name] = "must be a language tag such as en or pt-BR"
+	}
+}
+
+var languageTag = regexp.MustCompile(`^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$`)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -358,7 +359,7 @@ type invitation struct {
 }
 
 // invite invites email to accounts (id -> role) as the inviter.
-func (in *instance) invite(t *testing.T, inviter *operator, email string, roles map[string]string, sendEmail bool) (invitation, reply) {
+func (in *instance) invite(t *testing.T, inviter *operator, email string, roles map[string]string, sendEmail bool, more ...map[string]any) (invitation, reply) {
 	t.Helper()
 	inv := invitation{key: keys.NewKey()}
 	ik, err := keys.DeriveInviteKeys(inv.key)
@@ -379,6 +380,9 @@ func (in *instance) invite(t *testing.T, inviter *operator, email string, roles 
 	body := map[string]any{"email": email, "token": keys.EncodeBase64(inv.token), "grants": grants, "sendEmail": sendEmail}
 	if sendEmail {
 		body["inviteKey"] = keys.EncodeBase64(inv.key)
+	}
+	for _, m := range more {
+		maps.Copy(body, m)
 	}
 	return inv, in.do(call{method: "POST", path: "/api/invitations", cookie: inviter.cookie, body: body})
 }

@@ -74,3 +74,48 @@ func TestMailedLinksUsePublicURL(t *testing.T) {
 	in.do(call{method: "POST", path: "/api/forgot-password", headers: forged, body: map[string]any{"email": "nobody@example.org"}}).
 		must(t, http.StatusNoContent)
 }
+
+// TestMailLanguage: reset and invitation mails are written in the language
+// of the page that asked for them when the mails exist in it (a regional tag
+// uses its base language), else in the configured one; a malformed tag is
+// refused before anything is sent.
+func TestMailLanguage(t *testing.T) {
+	t.Parallel()
+	sink := smtptest.Start(t, smtptest.Options{Security: smtptest.SecurityNone})
+	in := newInstance(t, func(logger *slog.Logger) mailer.Mailer {
+		m, err := mailer.NewSMTP(mailer.SMTPOptions{Host: "127.0.0.1", Port: sink.Port, Sender: "offen@example.org",
+			Security: mailer.SecurityNone, Auth: mailer.AuthNone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	})
+	o := newOperator("ops@example.org")
+	a, r := in.setup(t, o, "")
+	r.must(t, http.StatusCreated)
+
+	for _, bad := range []string{"<b>", "de AT", strings.Repeat("x", 40)} {
+		in.do(call{method: "POST", path: "/api/forgot-password", body: map[string]any{"email": o.email, "locale": bad}}).
+			must(t, http.StatusBadRequest)
+		_, r := in.invite(t, o, "new@example.org", map[string]string{a: "viewer"}, true, map[string]any{"locale": bad})
+		r.must(t, http.StatusBadRequest)
+	}
+	in.do(call{method: "POST", path: "/api/forgot-password", body: map[string]any{"email": o.email, "locale": "de-AT"}}).
+		must(t, http.StatusNoContent)
+	if mail := mailText(t, sink, 1); !strings.Contains(mail, "Jemand, vermutlich Sie selbst") {
+		t.Errorf("reset mail asked for in de-AT is not in German:\n%s", mail)
+	}
+	_, r = in.invite(t, o, "new@example.org", map[string]string{a: "viewer"}, true, map[string]any{"locale": "fr"})
+	r.must(t, http.StatusCreated)
+	if mail := mailText(t, sink, 2); !strings.Contains(mail, "Vous avez été invité") {
+		t.Errorf("invitation asked for in fr is not in French:\n%s", mail)
+	}
+	_, r = in.invite(t, o, "other@example.org", map[string]string{a: "viewer"}, true, map[string]any{"locale": "tlh"})
+	r.must(t, http.StatusCreated)
+	if mail := mailText(t, sink, 3); !strings.Contains(mail, "You have been invited") {
+		t.Errorf("invitation in an unknown language is not in the configured one (en):\n%s", mail)
+	}
+	if n := len(sink.Messages()); n != 3 {
+		t.Errorf("got %d mails, want 3 (none for the refused requests)", n)
+	}
+}

@@ -56,7 +56,7 @@ type Config struct {
 		LogLevel    string    `env:"OFFEN_APP_LOGLEVEL" default:"info" help:"debug, info, warn or error"`
 		LogFormat   string    `env:"OFFEN_APP_LOGFORMAT" default:"text" help:"text or json"`
 		SingleNode  bool      `env:"OFFEN_APP_SINGLENODE" default:"true" help:"migrate and expire inside serve; set false when several instances share a database"`
-		Locale      string    `env:"OFFEN_APP_LOCALE" default:"en" help:"default language: en, de, fr, es, pt or vi"`
+		Locale      string    `env:"OFFEN_APP_LOCALE" default:"en" help:"default language (en, de, fr, es, pt or vi), also of mails when the requesting page names none of these"`
 		RootAccount string    `env:"OFFEN_APP_ROOTACCOUNT" default:"" help:"id of the account that tracks Offen's own pages"`
 		Retention   Retention `env:"OFFEN_APP_RETENTION" default:"6months" help:"how long events are kept: 7days, 30days, 6weeks, 12weeks or 6months"`
 	}

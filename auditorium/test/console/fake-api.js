@@ -141,7 +141,7 @@ export function createFakeApi ({ setupToken = 'setup-token', publicUrl = 'http:/
           const token = toBase64Url(randomBytes(32))
           for (const [t, id] of db.resetTokens) if (id === l.loginId) db.resetTokens.delete(t)
           db.resetTokens.set(token, l.loginId)
-          db.mails.push({ to: body.email, link: publicUrl + '/reset-password/#' + token })
+          db.mails.push({ to: body.email, link: publicUrl + '/reset-password/#' + token, locale: body.locale })
         }
         return undefined
       }
@@ -270,7 +270,7 @@ export function createFakeApi ({ setupToken = 'setup-token', publicUrl = 'http:/
         }
         if (!added.length) fail(409, 'the invitee already holds these accounts')
         db.invites.set(body.token, { loginId: invitee.loginId })
-        if (body.sendEmail) db.mails.push({ to: body.email, link: publicUrl + '/join/#' + body.inviteKey })
+        if (body.sendEmail) db.mails.push({ to: body.email, link: publicUrl + '/join/#' + body.inviteKey, locale: body.locale })
         return { joinUrl: publicUrl + '/join/', expiresAt: new Date(Date.now() + 7 * 864e5).toISOString() }
       }
       case 'POST /api/join/lookup': {

@@ -182,6 +182,7 @@ test('forgot password: the same answer for known and unknown addresses', async (
   assert.equal(texts[0], texts[1])
   assert.match(texts[0], new RegExp(en['auth.forgot.sent'].slice(0, 20)))
   assert.equal(fake.db.mails.length, 1)
+  assert.equal(fake.db.mails[0].locale, 'en', 'the mail is asked for in the page language')
 })
 
 test('reset with the recovery code keeps access; a wrong code is announced', async () => {

@@ -174,9 +174,9 @@ export async function setup (api, { setupToken, email, password, accountName }) 
   return { state, wrapKey, recoveryCode, ...keys }
 }
 
-/** POST /api/forgot-password; the answer never depends on the address. */
-export async function forgotPassword (api, email) {
-  await api.request('POST', '/api/forgot-password', { email })
+/** POST /api/forgot-password; the answer never depends on the address. The mail is written in `locale` where possible. */
+export async function forgotPassword (api, email, locale) {
+  await api.request('POST', '/api/forgot-password', locale ? { email, locale } : { email })
 }
 
 /** POST /api/reset-password/lookup: `{loginId, recoveryWrappedLoginKey, grants}`. */
@@ -335,7 +335,7 @@ export async function retireAccount (api, { state, accountId, password }) {
  * `[{accountId, role}]`; `keks` maps account ids to KEKs. Returns the join link with the
  * invite key in its fragment and the expiry.
  */
-export async function invite (api, { email, grants, keks, sendEmail }) {
+export async function invite (api, { email, grants, keks, sendEmail, locale }) {
   const inviteKey = generateInviteKey()
   const { wrapKey, token } = await deriveInviteKeys(inviteKey)
   const out = []
@@ -348,6 +348,7 @@ export async function invite (api, { email, grants, keks, sendEmail }) {
   }
   const body = { email, token: toBase64Url(token), grants: out, sendEmail: !!sendEmail }
   if (sendEmail) body.inviteKey = toBase64Url(inviteKey)
+  if (sendEmail && locale) body.locale = locale
   const res = await api.request('POST', '/api/invitations', body)
   return { joinLink: res.joinUrl + '#' + toBase64Url(inviteKey), expiresAt: res.expiresAt }
 }

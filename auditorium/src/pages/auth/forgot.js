@@ -14,7 +14,7 @@ export function ForgotPage ({ app }) {
   const [sent, setSent] = useState(false)
   const [fieldError, setFieldError] = useState(null)
   const { busy, error, run } = useSubmit(async () => {
-    await forgotPassword(app.api, email.trim())
+    await forgotPassword(app.api, email.trim(), app.lang)
     setSent(true)
   }, { 400: 'auth.error.email' })
   const submit = (e) => {

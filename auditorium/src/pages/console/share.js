@@ -19,7 +19,7 @@ export function Share ({ app, current, accounts }) {
   const [result, setResult] = useState(null)
   const { busy, error, run } = useSubmit(async () => {
     const grants = Object.entries(chosen).map(([accountId, role]) => ({ accountId, role }))
-    const r = await invite(app.api, { email: email.trim(), grants, keks: current.keks, sendEmail })
+    const r = await invite(app.api, { email: email.trim(), grants, keks: current.keks, sendEmail, locale: app.lang })
     setResult({ ...r, email: email.trim(), sent: sendEmail })
   }, { 409: 'console.share.nothingNew', 403: 'console.share.notAdmin', 404: 'console.share.notAdmin' })
 
