@@ -64,6 +64,10 @@ type table struct {
 	pk      []string
 	indexes []index
 	fks     []foreignKey
+	// withoutRowID makes the SQLite table a WITHOUT ROWID table: its rows
+	// live in the primary key's B-tree, with no rowid B-tree beside it
+	// (other dialects ignore it).
+	withoutRowID bool
 }
 
 func col(name string, typ colType, n int) column { return column{name: name, typ: typ, n: n} }
@@ -170,16 +174,27 @@ func (t table) createTable(dialect string) []string {
 	if dialect == DialectMySQL {
 		b.WriteString(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 	}
+	if dialect == DialectSQLite && t.withoutRowID {
+		b.WriteString(" WITHOUT ROWID")
+	}
 	stmts := []string{b.String()}
 	if dialect != DialectMySQL {
-		for _, ix := range t.indexes {
-			unique := ""
-			if ix.unique {
-				unique = "UNIQUE "
-			}
-			stmts = append(stmts, fmt.Sprintf("CREATE %sINDEX IF NOT EXISTS %s ON %s (%s)",
-				unique, ix.name, t.name, strings.Join(ix.cols, ", ")))
+		stmts = append(stmts, t.createIndexes()...)
+	}
+	return stmts
+}
+
+// createIndexes returns CREATE INDEX IF NOT EXISTS statements for the
+// indexes of t (SQLite and PostgreSQL).
+func (t table) createIndexes() []string {
+	var stmts []string
+	for _, ix := range t.indexes {
+		unique := ""
+		if ix.unique {
+			unique = "UNIQUE "
 		}
+		stmts = append(stmts, fmt.Sprintf("CREATE %sINDEX IF NOT EXISTS %s ON %s (%s)",
+			unique, ix.name, t.name, strings.Join(ix.cols, ", ")))
 	}
 	return stmts
 }

@@ -173,7 +173,8 @@ func (s *Store) expireSecrets(ctx context.Context, cutoff time.Time, res *persis
 				SecretID  string
 			}
 			err := tx.Raw(`SELECT key_id, account_id, secret_id FROM secrets
-				WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM events WHERE events.key_id = secrets.key_id)
+				WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM events
+					WHERE events.secret_id = secrets.secret_id AND events.key_id = secrets.key_id)
 				ORDER BY created_at, key_id LIMIT ?`, cutoff, expireBatch).Scan(&rows).Error
 			if err != nil {
 				return err

@@ -30,18 +30,22 @@ func (s seed) exec(query string, args ...any) {
 	}
 }
 
+// seedSecretID is the secret id of the seeded key keyID: an event's secret
+// id is always its key's (ingest checks it), and the store relies on that.
+func seedSecretID(keyID string) string { return keyID + keyID }
+
 func (s seed) event(accountID, keyID string, at time.Time) string {
 	s.t.Helper()
 	id := relational.NewULID(at)
 	s.exec("INSERT INTO events (event_id, account_id, secret_id, key_id, payload, seq) VALUES (?, ?, ?, ?, ?, ?)",
-		id, accountID, randomHex(32), keyID, "a1.payload", at.UnixMicro())
+		id, accountID, seedSecretID(keyID), keyID, "a1.payload", at.UnixMicro())
 	return id
 }
 
 func (s seed) secret(accountID, keyID string, created time.Time) {
 	s.t.Helper()
 	s.exec("INSERT INTO secrets (key_id, account_id, secret_id, wrapped_secret, seq, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		keyID, accountID, randomHex(32), "e1.x.y.z", created.UnixMicro(), created)
+		keyID, accountID, seedSecretID(keyID), "e1.x.y.z", created.UnixMicro(), created)
 }
 
 func (s seed) login(id string, active bool, created time.Time) {

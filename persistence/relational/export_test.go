@@ -5,6 +5,9 @@ package relational
 
 import (
 	"encoding/base64"
+	"fmt"
+	"slices"
+
 	"gorm.io/gorm"
 
 	"context"
@@ -117,3 +120,13 @@ func (s *Store) Strings(ctx context.Context, query string, args ...any) ([]strin
 
 // DSN returns the DSN s was opened with.
 func (s *Store) DSN() string { return s.dsn }
+
+// MigrateTo applies the migration steps up to and including id, as an
+// older release would have.
+func (s *Store) MigrateTo(ctx context.Context, id string) error {
+	i := slices.IndexFunc(migrations, func(m migration) bool { return m.id == id })
+	if i < 0 {
+		return fmt.Errorf("no migration %s", id)
+	}
+	return s.migrate(ctx, migrations[:i+1])
+}

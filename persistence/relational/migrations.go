@@ -26,6 +26,7 @@ type migration struct {
 // migrations lists every step in order.
 var migrations = []migration{
 	{id: "0001_initial_schema", up: migrateInitialSchema},
+	{id: "0002_events_ingest_layout", up: migrateEventsIngestLayout},
 }
 
 // bootstrapTables are created before any step runs, outside the versioned
@@ -217,6 +218,69 @@ func migrateInitialSchema(tx *gorm.DB, dialect string) error {
 	return nil
 }
 
+// migrateEventsIngestLayout makes an event insert update fewer B-trees
+// (the ingest path's main cost on SQLite, PRODUCT.md §8):
+//   - the events_key index goes on every dialect. The two statements that
+//     looked events up by key id (deleting a forgotten secret's events,
+//     and expiry's "no event under this key" check) go by secret id and key
+//     id instead, through events_secret_seq: an event's secret id is always
+//     that of its key (ingest checks it), so the rows found are the same.
+//   - on SQLite the table becomes WITHOUT ROWID, keyed by event_id: rows live
+//     in the primary key's B-tree instead of a rowid B-tree plus a separate
+//     primary-key index. MySQL (InnoDB) already clusters rows by primary key;
+//     PostgreSQL keeps its heap.
+//
+// On SQLite the table is rebuilt (copy, drop, rename) in the step's
+// transaction. On MySQL, where DDL commits implicitly, the drop runs only
+// while the index exists, so an interrupted step can run again.
+func migrateEventsIngestLayout(tx *gorm.DB, dialect string) error {
+	switch dialect {
+	case DialectSQLite:
+		cols := []column{
+			col("event_id", tID, 26),
+			col("account_id", tID, 36),
+			col("secret_id", tID, 64),
+			col("key_id", tID, 32),
+			col("payload", tLongText, 0),
+			col("seq", tInt64, 0),
+		}
+		rebuilt := table{name: "events_0002", cols: cols, pk: []string{"event_id"}, withoutRowID: true}
+		final := table{
+			name: "events",
+			indexes: []index{
+				{name: "events_account_seq", cols: []string{"account_id", "seq", "event_id"}},
+				{name: "events_secret_seq", cols: []string{"secret_id", "seq", "event_id"}},
+			},
+		}
+		const names = "event_id, account_id, secret_id, key_id, payload, seq"
+		stmts := append(rebuilt.createTable(dialect),
+			"INSERT INTO events_0002 ("+names+") SELECT "+names+" FROM events ORDER BY event_id",
+			"DROP TABLE events",
+			"ALTER TABLE events_0002 RENAME TO events",
+		)
+		stmts = append(stmts, final.createIndexes()...)
+		for _, stmt := range stmts {
+			if err := tx.Exec(stmt).Error; err != nil {
+				return fmt.Errorf("events: %w", err)
+			}
+		}
+		return nil
+	case DialectPostgres:
+		return tx.Exec("DROP INDEX IF EXISTS events_key").Error
+	case DialectMySQL:
+		var n int64
+		if err := tx.Raw(`SELECT COUNT(*) FROM information_schema.statistics
+			WHERE table_schema = DATABASE() AND table_name = 'events' AND index_name = 'events_key'`).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		return tx.Exec("ALTER TABLE events DROP INDEX events_key").Error
+	}
+	return fmt.Errorf("unknown dialect %q", dialect)
+}
+
 // SchemaStatus reports applied and known migrations; see
 // persistence.Maintenance.
 func (s *Store) SchemaStatus(ctx context.Context) (persistence.SchemaStatus, error) {
@@ -229,9 +293,11 @@ func (s *Store) SchemaStatus(ctx context.Context) (persistence.SchemaStatus, err
 	return status, nil
 }
 
-func knownMigrations() []string {
-	ids := make([]string, len(migrations))
-	for i, m := range migrations {
+func knownMigrations() []string { return migrationIDs(migrations) }
+
+func migrationIDs(steps []migration) []string {
+	ids := make([]string, len(steps))
+	for i, m := range steps {
 		ids[i] = m.id
 	}
 	return ids
@@ -261,6 +327,12 @@ func (s *Store) appliedMigrations(ctx context.Context) ([]string, error) {
 // Migrate applies pending migrations under the migrate lease; see
 // persistence.Maintenance.
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrate(ctx, migrations)
+}
+
+// migrate applies the pending ones of steps, a prefix of migrations (tests
+// stop at an earlier step).
+func (s *Store) migrate(ctx context.Context, steps []migration) error {
 	if err := s.bootstrap(ctx); err != nil {
 		return translate("migrate", err)
 	}
@@ -270,11 +342,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return translate("migrate", err)
 		}
-		status := persistence.SchemaStatus{Applied: applied, Known: knownMigrations()}
-		if status.Current() {
+		if !slices.ContainsFunc(steps, func(m migration) bool { return !slices.Contains(applied, m.id) }) {
 			return nil
 		}
-		held, err := s.withLease(ctx, leaseMigrate, s.applyPending)
+		held, err := s.withLease(ctx, leaseMigrate, func(ctx context.Context) error { return s.applyPending(ctx, steps) })
 		if err != nil {
 			return translate("migrate", err)
 		}
@@ -320,12 +391,12 @@ func (s *Store) bootstrap(ctx context.Context) error {
 // recorded, each in its own transaction together with its record. MySQL
 // commits DDL implicitly, so there a step is not atomic; its statements are
 // idempotent instead.
-func (s *Store) applyPending(ctx context.Context) error {
+func (s *Store) applyPending(ctx context.Context, steps []migration) error {
 	applied, err := s.appliedMigrations(ctx)
 	if err != nil {
 		return err
 	}
-	for _, m := range migrations {
+	for _, m := range steps {
 		if slices.Contains(applied, m.id) {
 			continue
 		}

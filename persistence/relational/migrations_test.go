@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/offen/offen/persistence"
 	"github.com/offen/offen/persistence/persistencetest"
 	"github.com/offen/offen/persistence/relational"
 )
@@ -117,4 +118,75 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestMigrateEventsIngestLayout upgrades a database with events from the
+// initial schema: every event survives, events_key is gone (and on SQLite
+// the table is WITHOUT ROWID), and ingest, purge with forget and expiry
+// work on the new layout.
+func TestMigrateEventsIngestLayout(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		ctx := context.Background()
+		db := persistencetest.NewDatabase(t, d)
+		store := persistencetest.OpenStore(t, db)
+		if err := store.MigrateTo(ctx, "0001_initial_schema"); err != nil {
+			t.Fatal(err)
+		}
+		a := mustAccount(t, store)
+		v1 := mustVisitor(t, store, a.ID, "")
+		v1b := mustVisitor(t, store, a.ID, v1.SecretID) // a second key of the same visitor
+		v2 := mustVisitor(t, store, a.ID, "")
+		var before []string
+		for _, e := range slices.Concat(mustEvents(t, store, v1, 3), mustEvents(t, store, v1b, 2), mustEvents(t, store, v2, 4)) {
+			before = append(before, e.EventID+" "+e.Payload)
+		}
+		slices.Sort(before)
+		if n, _ := store.Count(ctx, "events", ""); n != 9 {
+			t.Fatalf("before: got %d events, want 9", n)
+		}
+
+		if err := store.Migrate(ctx); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		concat := "event_id || ' ' || payload"
+		if d.Name == relational.DialectMySQL {
+			concat = "CONCAT(event_id, ' ', payload)"
+		}
+		after, err := store.Strings(ctx, "SELECT "+concat+" FROM events ORDER BY event_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(after, before) {
+			t.Fatalf("events changed by the migration:\ngot  %v\nwant %v", after, before)
+		}
+		var indexQuery string
+		switch d.Name {
+		case relational.DialectSQLite:
+			indexQuery = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name"
+			ddl, err := store.Strings(ctx, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+			if err != nil || len(ddl) != 1 || !strings.HasSuffix(ddl[0], "WITHOUT ROWID") {
+				t.Errorf("events table: got %q, %v; want WITHOUT ROWID", ddl, err)
+			}
+		case relational.DialectPostgres:
+			indexQuery = "SELECT indexname FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname"
+		case relational.DialectMySQL:
+			indexQuery = "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'events' ORDER BY index_name"
+		}
+		indexes, err := store.Strings(ctx, indexQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(indexes, "events_key") || !slices.Contains(indexes, "events_account_seq") || !slices.Contains(indexes, "events_secret_seq") {
+			t.Errorf("got indexes %v; want events_account_seq and events_secret_seq, no events_key", indexes)
+		}
+
+		mustEvents(t, store, v2, 1)
+		res, err := store.PurgeEvents(ctx, persistence.PurgeFilter{SecretIDs: []string{v1.SecretID}, Forget: true})
+		if err != nil || res.Events != 5 || res.Secrets != 2 {
+			t.Fatalf("purge with forget: got %+v, %v; want 5 events and 2 secrets", res, err)
+		}
+		if n, _ := store.Count(ctx, "events", "secret_id = ?", v2.SecretID); n != 5 {
+			t.Errorf("got %d events of the other visitor, want 5", n)
+		}
+	})
 }
