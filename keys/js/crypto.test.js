@@ -139,3 +139,35 @@ test('invite keys wrap KEKs for the invitee', async () => {
   same(inviter.token, invitee.token)
   same(await c.unwrapKek(invitee.wrapKey, 'acct', await c.wrapKek(inviter.wrapKey, 'acct', kek)), kek)
 })
+
+test('decryptEvents: a batch gives each event what decryptEvent gives, errors in place', async () => {
+  const accountId = c.newUuid()
+  const secrets = [c.generateUserSecret(), c.generateUserSecret()]
+  const keys = await Promise.all(secrets.map(s => c.importAesKey(s)))
+  const events = [{ v: 1, href: 'https://a.test/ü' }, { v: 1, n: 2 }, { v: 1, n: 3 }]
+  const good = await Promise.all(events.map((e, i) => c.encryptEvent(secrets[i % 2], accountId, e)))
+  const tampered = good[0].slice(0, -2) + (good[0].endsWith('AA') ? 'AB' : 'AA')
+  const notJson = await c.sealA1(secrets[0], 'offen/v1/event|' + accountId, new TextEncoder().encode('not json'))
+  const nonCanonical = good[1].slice(0, -1) + String.fromCharCode(good[1].charCodeAt(good[1].length - 1) + 1)
+  const inputs = [good[0], tampered, good[1], 'a1.short', good[2] + '.x', notJson, 42, good[2], good[1].replace('a1.', 'a2.'), nonCanonical]
+  const keyOf = [0, 0, 1, 0, 0, 0, 0, 1 /* wrong key */, 1, 1]
+  const got = await c.decryptEvents(accountId, keyOf.map(k => keys[k]), inputs)
+  assert.equal(got.length, inputs.length)
+  for (let i = 0; i < inputs.length; i++) {
+    let want, err
+    try {
+      want = await c.decryptEvent(keys[keyOf[i]], accountId, inputs[i])
+    } catch (e) {
+      err = e
+    }
+    if (err) {
+      assert.ok(got[i] instanceof c.CryptoError, `input ${i}: want an error`)
+      assert.equal(got[i].code, err.code, `input ${i}`)
+    } else {
+      assert.deepEqual(got[i], want, `input ${i}`)
+    }
+  }
+  assert.deepEqual(got[0], events[0])
+  assert.ok(got[7] instanceof c.CryptoError && got[7].code === 'DECRYPT')
+  assert.deepEqual(await c.decryptEvents(accountId, [], []), [])
+})

@@ -46,7 +46,22 @@ const AAD_PREFIX = {
 }
 
 const decryptA1 = {
-  event: async (k, id, ct) => new TextEncoder().encode(JSON.stringify(await c.decryptEvent(k, id, ct))),
+  event: async (k, id, ct) => {
+    // decryptEvents (many at once) must agree with decryptEvent on every vector
+    let one, err
+    try {
+      one = await c.decryptEvent(k, id, ct)
+    } catch (e) {
+      err = e
+    }
+    const [many] = await c.decryptEvents(id, [await c.importAesKey(k)], [ct])
+    if (err) {
+      assert.ok(many instanceof c.CryptoError, 'decryptEvents accepted what decryptEvent rejects')
+      throw err
+    }
+    assert.deepEqual(many, one)
+    return new TextEncoder().encode(JSON.stringify(one))
+  },
   'private-key': async (k, id, ct) => {
     const key = await c.decryptPrivateKey(k, id, ct, true)
     return new Uint8Array(await globalThis.crypto.subtle.exportKey('pkcs8', key))

@@ -10,15 +10,15 @@
 // non-extractable ones) are kept as they are.
 
 export const DB_NAME = 'offen'
-export const DB_VERSION = 2
+export const DB_VERSION = 3
 
 // Object store names.
 export const SECRETS = 'secrets' // visitor user secrets, one record per keyId
 export const OUTBOX = 'outbox' // encrypted events waiting to be sent
 export const CURSORS = 'cursors' // sync cursors of the visitor and operator feeds
 export const VISITOR_EVENTS = 'visitorEvents' // visitor view: cached ciphertexts of own events
-export const OPERATOR_EVENTS = 'operatorEvents' // dashboard: cached event ciphertexts
-export const OPERATOR_SECRETS = 'operatorSecrets' // dashboard: cached wrapped user secrets
+export const OPERATOR_EVENTS = 'operatorEvents' // dashboard: cached event ciphertexts (versions 1 and 2)
+export const OPERATOR_SECRETS = 'operatorSecrets' // dashboard: cached wrapped user secrets (versions 1 and 2)
 export const WRAP_KEYS = 'wrapKeys' // operator wrap keys (non-extractable CryptoKey) per login
 export const OPERATOR_SNAPSHOTS = 'operatorSnapshots' // dashboard: decrypted columns per metrics shard
 
@@ -65,6 +65,13 @@ export function upgrade (db, oldVersion) {
     // shard: 'keys|…', parts} (unwrapped user secrets), AES-GCM under a key from the KEK.
     const snapshots = db.createObjectStore(OPERATOR_SNAPSHOTS, { keyPath: ['loginId', 'accountId', 'shard'] })
     snapshots.createIndex('account', ['loginId', 'accountId'])
+  }
+  if (oldVersion < 3) {
+    // The dashboard no longer keeps event ciphertexts and wrapped secrets one record each:
+    // its encrypted snapshots and keyring (operatorSnapshots) cache the same, and writing a
+    // million records cost more than the download they saved.
+    db.deleteObjectStore(OPERATOR_EVENTS)
+    db.deleteObjectStore(OPERATOR_SECRETS)
   }
 }
 

@@ -13,14 +13,44 @@ test('schema: database offen, version, stores and indexes', async () => {
   assert.equal(db.name, 'offen')
   assert.equal(db.version, storage.DB_VERSION)
   assert.deepEqual([...db.objectStoreNames].sort(), [
-    storage.CURSORS, storage.OPERATOR_EVENTS, storage.OPERATOR_SECRETS, storage.OUTBOX,
+    storage.CURSORS, storage.OUTBOX,
     storage.SECRETS, storage.VISITOR_EVENTS, storage.WRAP_KEYS, storage.OPERATOR_SNAPSHOTS
   ].sort())
-  const tx = db.transaction([storage.SECRETS, storage.OUTBOX, storage.OPERATOR_EVENTS], 'readonly')
+  const tx = db.transaction([storage.SECRETS, storage.OUTBOX, storage.OPERATOR_SNAPSHOTS], 'readonly')
   assert.deepEqual([...tx.objectStore(storage.SECRETS).indexNames], ['accountId'])
   assert.deepEqual([...tx.objectStore(storage.OUTBOX).indexNames], ['accountId'])
-  assert.deepEqual([...tx.objectStore(storage.OPERATOR_EVENTS).indexNames].sort(), ['account', 'key', 'secret'])
+  assert.deepEqual([...tx.objectStore(storage.OPERATOR_SNAPSHOTS).indexNames], ['account'])
   assert.equal(await storage.openDatabase(factory), db, 'connection cached')
+})
+
+test('schema: version 3 drops the per-event operator stores of version 2 and keeps the rest', async () => {
+  const factory = new IDBFactory()
+  const v2 = await new Promise((resolve, reject) => {
+    const req = factory.open(storage.DB_NAME, 2)
+    // version 2 as browsers have it (the stores this test looks at)
+    req.onupgradeneeded = () => {
+      const db = req.result
+      db.createObjectStore(storage.CURSORS, { keyPath: 'feed' })
+      db.createObjectStore(storage.OPERATOR_EVENTS, { keyPath: ['loginId', 'accountId', 'eventId'] })
+      db.createObjectStore(storage.OPERATOR_SECRETS, { keyPath: ['loginId', 'accountId', 'keyId'] })
+      db.createObjectStore(storage.OPERATOR_SNAPSHOTS, { keyPath: ['loginId', 'accountId', 'shard'] })
+    }
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+  await new Promise((resolve) => {
+    const tx = v2.transaction([storage.OPERATOR_EVENTS, storage.CURSORS], 'readwrite')
+    tx.objectStore(storage.OPERATOR_EVENTS).put({ loginId: 'l', accountId: 'a', eventId: 'e', payload: 'a1.x.y' })
+    tx.objectStore(storage.CURSORS).put({ feed: 'visitor', cursor: 'c' })
+    tx.oncomplete = resolve
+  })
+  v2.close()
+  const db = await storage.openDatabase(factory)
+  assert.equal(db.version, storage.DB_VERSION)
+  assert.ok(!db.objectStoreNames.contains(storage.OPERATOR_EVENTS))
+  assert.ok(!db.objectStoreNames.contains(storage.OPERATOR_SECRETS))
+  assert.ok(db.objectStoreNames.contains(storage.OPERATOR_SNAPSHOTS))
+  assert.equal(await storage.createStorage(factory).cursor('visitor'), 'c')
 })
 
 test('a stored non-extractable secret still decrypts the visitor own events', async () => {

@@ -3,30 +3,31 @@
 
 // Loads one account into the metrics workers (PROTOCOL §4 Dashboard, §6):
 //
-//   1. GET /api/accounts/{id}; the private key is decrypted with the KEK (session.account).
+//   1. GET /api/accounts/{id}; the private key is decrypted with the KEK (session.account)
+//      and handed to the workers, which unwrap user secrets themselves (one ECDH each).
 //   2. The encrypted caches (seal.js): the keyring of user secrets this browser unwrapped
 //      before, and the workers' snapshots. When every worker restores its snapshot, the load
-//      is warm: only what the feeds have after the snapshot's cursor is downloaded and
-//      decrypted. Otherwise the cached ciphertexts (operatorEvents) are decrypted again.
-//   3. The secrets feed, then the secrets not in the keyring are unwrapped (one ECDH each,
-//      many WebCrypto calls in flight) and added to it. The events feed runs at the same
-//      time: the workers keep events whose key has not arrived and decrypt them when it does.
-//   4. Each events page goes to the workers (with the keys its events need), then its
-//      tombstones. Ciphertexts and cursors are written to IndexedDB behind the rendering
-//      (write-behind queue), each cursor only after its page is stored (PROTOCOL §6 rule 5).
+//      is warm: only what the events feed has after the snapshot's cursor is downloaded and
+//      decrypted. Otherwise the whole feed is read again (no ECDH for secrets in the keyring).
+//   3. The secrets feed: each page's secrets missing from the keyring go at once to the
+//      worker of their secret id, which unwraps them (many WebCrypto calls in flight) and
+//      hands them back for the keyring. The events feed runs at the same time: a worker keeps
+//      an event whose key has not arrived and decrypts it when it does.
+//   4. Each events page goes to the workers (with the keys from the keyring its events need),
+//      then its tombstones; the next pages are fetched meanwhile. The keyring and its cursor
+//      are written behind the rendering, the cursor after the secrets it covers.
 //
 // refresh() repeats 3 and 4 from the cursors. Unreadable secrets and events are counted,
 // never shown.
 
-import { unwrapUserSecret } from '../../../keys/js/crypto.js'
 import { createKeyring, createOperatorCache } from './cache.js'
 import { deriveCacheKey, open, seal } from './seal.js'
 import { feedPath, runFeed } from './sync.js'
 import { MAX_ULID, ulidAt } from './ulid.js'
 
 const DAY = 24 * 3600 * 1000
-const UNWRAP_CHUNK = 256
 const SNAPSHOT_EVERY = 2000 // changed events before a refresh saves the snapshots again
+const IN_FLIGHT = 2 // events pages handed to the workers and not yet done
 
 /**
  * AccountLoader drives one account of one login.
@@ -44,10 +45,12 @@ export class AccountLoader {
     this.cache = createOperatorCache({ factory, loginId, accountId })
     this.unreadableSecrets = new Set()
     this.ring = new Map() // keyId -> {secretId, secret}: unwrapped user secrets
-    this.known = new Set() // key ids handed to the workers
-    this.pendingSecrets = new Map() // keyId -> secret record still to unwrap
+    this.known = new Set() // key ids the workers hold
     this.unwrapping = new Set() // key ids being unwrapped
+    this.keysSeen = 0 // secrets handed to the workers for unwrapping in this run
+    this.keysDone = 0
     this.cursor = undefined // events cursor of the workers' state
+    this.secretsCursor = undefined // secrets cursor up to which the keyring is complete
     this.changed = 0
     this.ringDirty = false
     this.writes = Promise.resolve()
@@ -55,7 +58,7 @@ export class AccountLoader {
     this.account = null
     this.retentionMs = null
     this.privateKey = null
-    this.stats = { restored: false, cachedEvents: 0, downloaded: 0, unwrapped: 0, timings: {} }
+    this.stats = { restored: false, downloaded: 0, unwrapped: 0, timings: {} }
   }
 
   get base () {
@@ -81,38 +84,26 @@ export class AccountLoader {
     await this.openCaches()
     lap('account')
     const restored = await this.restoreSnapshots()
+    await this.metrics.setAccount(privateKey, this.accountId)
     lap('restore')
-    if (!restored) {
-      for (const r of await this.cache.secrets()) this.noteSecret(r)
+    if (restored) {
+      this.stats.restored = true
+      this.cursor = restored.cursor
+    } else {
+      this.changed = Infinity
     }
     // secrets and events at once: a worker keeps an event until its key arrives
-    const keys = this.syncSecrets().then(() => lap('secrets')).then(() => this.unwrapPending())
-    const events = (async () => {
-      if (restored) {
-        this.stats.restored = true
-        this.restoredRing = true
-        this.cursor = restored.cursor
-      } else {
-        this.onProgress({ phase: 'events', done: 0 })
-        await this.cache.forEachEventBatch(async (batch) => {
-          this.stats.cachedEvents += batch.length
-          await this.ingest(batch)
-          this.onProgress({ phase: 'events', done: this.stats.cachedEvents })
-        })
-        this.cursor = await this.cache.cursor('events')
-        this.changed = Infinity
-      }
-      await this.syncEvents()
-    })()
-    await Promise.all([keys.then(() => lap('keys')), events.then(() => lap('events'))])
+    await Promise.all([
+      this.syncSecrets().then(() => lap('secrets')),
+      this.syncEvents().then(() => lap('events'))
+    ])
     await this.expire()
     this.onProgress({ phase: 'ready' })
     return this.summary()
   }
 
   async refresh () {
-    await this.syncSecrets()
-    await Promise.all([this.unwrapPending(), this.syncEvents()])
+    await Promise.all([this.syncSecrets(), this.syncEvents()])
     await this.expire()
     if (this.changed >= SNAPSHOT_EVERY) this.saveSnapshot().catch(() => {})
     return this.summary()
@@ -149,137 +140,125 @@ export class AccountLoader {
     const kek = this.session.kek ? this.session.kek(this.accountId) : null
     this.cacheKey = kek ? await deriveCacheKey(kek) : null
     this.keyring = this.cacheKey ? createKeyring({ factory: this.factory, loginId: this.loginId, accountId: this.accountId, cacheKey: this.cacheKey, seal, open }) : null
-    this.ring = this.keyring ? await this.keyring.load() : new Map()
+    if (!this.keyring) return
+    const { keys, unreadable, complete } = await this.keyring.load()
+    this.ring = keys
+    for (const keyId of unreadable) this.unreadableSecrets.add(keyId)
+    // the keyring's cursor holds only when every chunk it covers is there
+    this.secretsCursor = complete && keys.size + unreadable.size > 0 ? await this.cache.cursor('keyring') : undefined
   }
 
-  noteSecret (r) {
-    if (!this.ring.has(r.keyId) && !this.unreadableSecrets.has(r.keyId) && !this.unwrapping.has(r.keyId)) this.pendingSecrets.set(r.keyId, r)
-  }
-
+  // syncSecrets reads the secrets feed from the keyring's cursor; the secrets not unwrapped
+  // yet go to the workers page by page.
   async syncSecrets () {
     this.onProgress({ phase: 'secrets' })
+    const batches = []
+    let next
     await runFeed({
       fetchPage: (since) => this.api.get(feedPath(this.base + '/secrets', since, this.limit)),
-      loadCursor: () => this.secretsCursor === undefined ? this.cache.cursor('secrets') : this.secretsCursor,
-      // the secrets are in memory now; the cache and its cursor follow behind
-      saveCursor: async (next) => {
-        this.secretsCursor = next
-        this.behind(() => this.cache.setCursor('secrets', next))
-      },
-      clear: async () => { this.behind(() => this.cache.clear('secrets')) },
+      loadCursor: () => this.secretsCursor,
+      // kept until the secrets of this run are unwrapped and in the keyring (below)
+      saveCursor: async (cursor) => { next = cursor },
+      clear: async () => {},
       store: async (page) => {
-        const secrets = page.secrets || []
-        for (const r of secrets) this.noteSecret(r)
-        if (secrets.length) this.behind(() => this.cache.putSecrets(secrets))
+        const todo = []
+        for (const r of page.secrets || []) {
+          if (!r || typeof r.keyId !== 'string' || this.ring.has(r.keyId) || this.unreadableSecrets.has(r.keyId) || this.unwrapping.has(r.keyId)) continue
+          this.unwrapping.add(r.keyId)
+          todo.push(r)
+        }
+        if (todo.length) batches.push(this.unwrap(todo))
       }
     })
-  }
-
-  // unwrapPending unwraps the secrets this browser has not unwrapped yet (one ECDH each),
-  // hands them to the workers and adds them to the keyring.
-  async unwrapPending () {
-    const todo = [...this.pendingSecrets.values()]
-    this.pendingSecrets.clear()
-    for (const r of todo) this.unwrapping.add(r.keyId)
-    let done = 0
-    this.onProgress({ phase: 'keys', done, total: todo.length })
-    for (let i = 0; i < todo.length; i += UNWRAP_CHUNK) {
-      const chunk = todo.slice(i, i + UNWRAP_CHUNK)
-      const keys = await Promise.all(chunk.map(async (r) => {
-        try {
-          return { keyId: r.keyId, secretId: r.secretId, secret: await unwrapUserSecret(this.privateKey, this.accountId, r.wrappedSecret) }
-        } catch {
-          this.unreadableSecrets.add(r.keyId)
-          return null
-        }
-      }))
-      const ok = keys.filter(Boolean)
-      for (const r of chunk) this.unwrapping.delete(r.keyId)
-      this.stats.unwrapped += ok.length
-      for (const k of ok) {
-        this.ring.set(k.keyId, { secretId: k.secretId, secret: k.secret })
-        this.known.add(k.keyId)
-      }
-      await this.metrics.setKeys(ok)
-      if (this.keyring && ok.length) this.behind(() => this.keyring.add(ok))
-      done += chunk.length
-      this.onProgress({ phase: 'keys', done, total: todo.length })
+    await Promise.all(batches)
+    if (next !== undefined && next !== this.secretsCursor) {
+      this.secretsCursor = next
+      if (this.keyring) this.behind(() => this.cache.setCursor('keyring', next))
     }
   }
 
-  // ingest hands events to the workers, first the keys they need from the keyring.
+  // unwrap has the workers unwrap secrets (one ECDH each) and adds them to the keyring.
+  async unwrap (records) {
+    this.keysSeen += records.length
+    this.onProgress({ phase: 'keys', done: this.keysDone, total: this.keysSeen })
+    let res
+    try {
+      res = await this.metrics.unwrap(records)
+    } finally {
+      for (const r of records) this.unwrapping.delete(r.keyId)
+    }
+    for (const k of res.keys) {
+      this.ring.set(k.keyId, { secretId: k.secretId, secret: k.secret })
+      this.known.add(k.keyId)
+    }
+    const failed = new Set(res.unreadable)
+    for (const keyId of failed) this.unreadableSecrets.add(keyId)
+    this.stats.unwrapped += res.keys.length
+    this.keysDone += records.length
+    this.onProgress({ phase: 'keys', done: this.keysDone, total: this.keysSeen })
+    if (this.keyring) {
+      const unreadable = records.filter(r => failed.has(r.keyId))
+      this.behind(() => this.keyring.add(res.keys, unreadable))
+    }
+  }
+
+  // ingest hands events to the workers, first the keys from the keyring they need.
   async ingest (events) {
     const keys = []
-    const missing = new Set()
     for (const e of events) {
       if (this.known.has(e.keyId)) continue
       const k = this.ring.get(e.keyId)
-      if (!k) {
-        // being unwrapped (the worker keeps the event waiting), unreadable, or lost from
-        // the keyring (a tab closed before its write): look the last ones up
-        if (this.restoredRing && !this.unreadableSecrets.has(e.keyId) && !this.unwrapping.has(e.keyId) && !this.pendingSecrets.has(e.keyId)) missing.add(e.keyId)
-        continue
-      }
+      if (!k) continue // being unwrapped (the worker keeps the event waiting) or unreadable
       this.known.add(e.keyId)
       keys.push({ keyId: e.keyId, secretId: k.secretId, secret: k.secret })
     }
-    if (keys.length) await this.metrics.setKeys(keys)
-    if (missing.size) {
-      for (const r of await this.cache.secretsByKeyId([...missing])) this.noteSecret(r)
-      if (this.pendingSecrets.size) this.unwrapPending().catch(() => {})
-    }
-    const t0 = Date.now()
-    await this.metrics.ingest(events, this.accountId)
-    this.stats.timings.ingest = (this.stats.timings.ingest || 0) + Date.now() - t0
+    if (keys.length) this.metrics.setKeys(keys).catch(() => {}) // the workers handle requests in order
+    return this.metrics.ingest(events, this.accountId)
   }
 
   async syncEvents () {
     let downloaded = 0
+    const inFlight = []
+    const t0 = Date.now()
     await runFeed({
       fetchPage: (since) => this.api.get(feedPath(this.base + '/events', since, this.limit)),
       loadCursor: () => this.cursor,
-      // the workers hold the page now; the cache's own cursor follows its write
-      saveCursor: async (next) => {
-        this.cursor = next
-        this.behind(() => this.cache.setCursor('events', next))
-      },
+      // the workers have the page (they handle requests in order); the snapshot saves the cursor
+      saveCursor: async (next) => { this.cursor = next },
       clear: async () => {
+        await Promise.all(inFlight.splice(0))
         await this.metrics.remove([{ kind: 'before', target: MAX_ULID }])
-        this.behind(() => this.cache.clear('events'))
         this.changed = Infinity
       },
       store: async (page) => {
         const events = page.events || []
         const tombstones = page.tombstones || []
         if (typeof page.retentionDays === 'number' && page.retentionDays > 0) this.retentionMs = page.retentionDays * DAY
-        if (events.length) {
-          await this.ingest(events)
-          this.behind(() => this.cache.putEvents(events))
-        }
+        if (events.length) inFlight.push(this.ingest(events))
         if (tombstones.length) {
-          await this.metrics.remove(tombstones)
-          this.behind(() => this.cache.applyTombstones(tombstones))
+          inFlight.push(this.metrics.remove(tombstones))
           for (const ts of tombstones) {
             if (ts.kind !== 'secret') continue
-            this.unreadableSecrets.delete(ts.target)
+            if (this.unreadableSecrets.delete(ts.target)) this.ringDirty = true
             if (this.ring.delete(ts.target)) this.ringDirty = true
             this.known.delete(ts.target)
           }
         }
+        while (inFlight.length > IN_FLIGHT) await inFlight.shift()
         downloaded += events.length
         this.stats.downloaded += events.length
         this.changed += events.length + tombstones.length
-        this.onProgress({ phase: 'events', done: this.stats.cachedEvents + downloaded })
+        this.onProgress({ phase: 'events', done: downloaded })
       }
     })
+    await Promise.all(inFlight)
+    this.stats.timings.ingest = (this.stats.timings.ingest || 0) + Date.now() - t0
   }
 
   // expire drops events older than the retention, as the server does (PROTOCOL §5).
   async expire () {
     if (!this.retentionMs) return
-    const ts = [{ kind: 'before', target: ulidAt(this.now() - this.retentionMs) }]
-    await this.metrics.remove(ts)
-    this.behind(() => this.cache.applyTombstones(ts))
+    await this.metrics.remove([{ kind: 'before', target: ulidAt(this.now() - this.retentionMs) }])
   }
 
   async restoreSnapshots () {
@@ -299,7 +278,7 @@ export class AccountLoader {
     this.changed = 0
     if (this.ringDirty && this.keyring) {
       this.ringDirty = false
-      await this.behind(() => this.keyring.replace(this.ring))
+      await this.behind(() => this.keyring.replace(this.ring, this.unreadableSecrets))
     }
     const key = { loginId: this.loginId, accountId: this.accountId, shards: conns.length, cursor: this.cursor || null }
     await Promise.all(conns.map((c, shard) => c.call('cacheSave', { key: { ...key, shard }, cacheKey: this.cacheKey })))

@@ -11,7 +11,7 @@
 //
 // Requests are handled one after another, in order, like the shard's own.
 
-import { decryptEvent, importAesKey } from '../../../keys/js/crypto.js'
+import { decryptEvent, decryptEvents, importAesKey, unwrapUserSecret } from '../../../keys/js/crypto.js'
 import { OPERATOR_SNAPSHOTS, transact } from '../../../script/src/storage.js'
 import { createShard } from '../metrics/shard.js'
 import { decodeSnapshot, encodeSnapshot, open, seal } from './seal.js'
@@ -19,8 +19,8 @@ import { decodeSnapshot, encodeSnapshot, open, seal } from './seal.js'
 export const CACHE_VERSION = 1
 
 /** createDashboardShard wraps a metrics shard with the cache operations. */
-export function createDashboardShard ({ factory = globalThis.indexedDB, decrypt = decryptEvent, importKey = importAesKey } = {}) {
-  const shard = createShard({ decrypt, importKey })
+export function createDashboardShard ({ factory = globalThis.indexedDB, decrypt = decryptEvent, decryptMany = decryptEvents, importKey = importAesKey, unwrap = unwrapUserSecret } = {}) {
+  const shard = createShard({ decrypt, decryptMany, importKey, unwrap })
   const call = async (msg) => {
     const reply = await shard.handle(msg)
     if (!reply.ok) throw new Error(reply.error)

@@ -54,6 +54,7 @@ class Connection {
  *     workers         number of shards, default navigator.hardwareConcurrency (at least 1)
  *   setKeys(keys)          [{keyId, secretId, secret}]: user secrets (Uint8Array or CryptoKey);
  *                          sent to the shard of secretId (to all when secretId is missing)
+ *   setAccount(privateKey, accountId), unwrap(secrets)  the shards unwrap user secrets themselves
  *   ingest(items, accountId)  ciphertexts [{eventId, secretId, keyId, payload, accountId?}]
  *   add(records)           decrypted records [{eventId, secretId, keyId, payload}]
  *   remove(tombstones)     [{kind, target}], applied by every shard
@@ -100,6 +101,30 @@ export class MetricsClient {
   setKeys (keys) {
     const parts = this._route(keys, k => k.secretId, true)
     return this._sum(parts.map((p, i) => this.connections[i].call('keys', { keys: p.map(k => [k.keyId, k.secret]) })))
+  }
+
+  /** setAccount gives every shard the account's private key (a CryptoKey) for unwrap(). */
+  setAccount (privateKey, accountId) {
+    return this._sum(this.connections.map(c => c.call('account', { privateKey, accountId })))
+  }
+
+  /**
+   * unwrap has the shards unwrap wrapped user secrets [{keyId, secretId, wrappedSecret}] (each
+   * in the shard of its secret id) and keep them; it resolves with {keys: [{keyId, secretId,
+   * secret}], unreadable: [keyId], added, unreadableEvents}.
+   */
+  async unwrap (secrets) {
+    const parts = this._route(secrets, r => r.secretId)
+    const results = await Promise.all(parts.map((p, i) => p.length ? this.connections[i].call('unwrap', { secrets: p }) : null))
+    const out = { keys: [], unreadable: [], added: 0, unreadableEvents: 0 }
+    for (const r of results) {
+      if (!r) continue
+      r.keyIds.forEach((keyId, j) => out.keys.push({ keyId, secretId: r.secretIds[j], secret: r.secrets.subarray(32 * j, 32 * j + 32) }))
+      out.unreadable.push(...r.unreadable)
+      out.added += r.added
+      out.unreadableEvents += r.unreadableEvents
+    }
+    return out
   }
 
   ingest (items, accountId) {

@@ -8,7 +8,8 @@
 import { normalizeQuery } from './aggregate.js'
 import { EventStore } from './store.js'
 
-const DECRYPT_BATCH = 256
+const DECRYPT_BATCH = 1000
+const UNWRAP_BATCH = 256
 
 /**
  * createShard returns {store, handle}. handle(message) resolves to the reply of one request
@@ -19,12 +20,15 @@ const DECRYPT_BATCH = 256
  *
  * The reply to 'snapshot' also has `transfer`, the ArrayBuffers to move, not copy.
  *
- * decrypt(secretBytesOrKey, accountId, a1String) -> Promise<object> and
- * importKey(bytes) -> Promise<CryptoKey> come from keys/js/crypto.js (decryptEvent,
- * importAesKey); tests may pass their own.
+ * decrypt(secretBytesOrKey, accountId, a1String) -> Promise<object> (or, faster,
+ * decryptMany(accountId, cryptoKeys, a1Strings) -> Promise<Array<object|Error>>),
+ * importKey(bytes) -> Promise<CryptoKey> and unwrap(privateKey, accountId, e1String) ->
+ * Promise<Uint8Array> come from keys/js/crypto.js (decryptEvent, importAesKey,
+ * unwrapUserSecret); tests may pass their own.
  */
-export function createShard ({ decrypt, importKey } = {}) {
+export function createShard ({ decrypt, decryptMany, importKey, unwrap } = {}) {
   let store = new EventStore()
+  let account = null // {privateKey, accountId}: unwraps the secrets of this shard
   const secrets = new Map() // keyId -> Uint8Array | CryptoKey
   const imported = new Map() // keyId -> Promise<CryptoKey>
   // ciphertexts whose key this shard lacks: unreadable for now, decrypted when the key comes
@@ -54,12 +58,47 @@ export function createShard ({ decrypt, importKey } = {}) {
     }
   }
 
+  // decryptBatch decrypts a batch with decryptMany: the keys first, then every ciphertext
+  // of an account in one call (all AES-GCM operations in flight at once).
+  async function decryptBatch (batch) {
+    const keys = new Map()
+    for (const item of batch) {
+      if (keys.has(item.keyId)) continue
+      const k = keyFor(item.keyId)
+      keys.set(item.keyId, k ? k.then(key => key, () => null) : MISSING)
+    }
+    for (const [keyId, k] of keys) keys.set(keyId, await k)
+    const plain = new Array(batch.length)
+    const groups = new Map() // accountId -> indexes
+    batch.forEach((item, j) => {
+      const key = keys.get(item.keyId)
+      if (key === MISSING || key === null) {
+        plain[j] = key
+        return
+      }
+      let g = groups.get(item.accountId)
+      if (!g) groups.set(item.accountId, (g = []))
+      g.push(j)
+    })
+    for (const [accountId, idx] of groups) {
+      const out = await decryptMany(accountId, idx.map(j => keys.get(batch[j].keyId)), idx.map(j => batch[j].payload))
+      idx.forEach((j, k) => {
+        const payload = out[k]
+        const item = batch[j]
+        plain[j] = payload instanceof Error || payload === null || typeof payload !== 'object'
+          ? null
+          : { eventId: item.eventId, secretId: item.secretId, keyId: item.keyId, accountId: item.accountId, payload }
+      })
+    }
+    return plain
+  }
+
   // decryptAll decrypts items (each with its accountId) and stores them; failures count as
   // unreadable, and items without a key wait in pending.
   async function decryptAll (items, total) {
     for (let i = 0; i < items.length; i += DECRYPT_BATCH) {
       const batch = items.slice(i, i + DECRYPT_BATCH)
-      const plain = await Promise.all(batch.map(decryptOne))
+      const plain = typeof decryptMany === 'function' && importKey ? await decryptBatch(batch) : await Promise.all(batch.map(decryptOne))
       const records = []
       const failed = []
       plain.forEach((rec, j) => {
@@ -84,30 +123,62 @@ export function createShard ({ decrypt, importKey } = {}) {
     return total
   }
 
-  const ops = {
-    async keys (msg) {
-      const entries = msg.keys instanceof Map ? msg.keys : Array.isArray(msg.keys) ? msg.keys : Object.entries(msg.keys || {})
-      let n = 0
-      const waiting = []
-      for (const entry of entries) {
-        const [keyId, secret] = Array.isArray(entry) ? entry : [entry.keyId, entry.secret]
-        if (typeof keyId !== 'string' || !secret) continue
-        if (secrets.get(keyId) !== secret) imported.delete(keyId)
-        secrets.set(keyId, secret)
-        n++
-        const items = pending.get(keyId)
-        if (items) {
-          pending.delete(keyId)
-          waiting.push(...items.values())
-        }
+  // addKeys takes user secrets ([keyId, secret] pairs) and decrypts the events waiting for them
+  async function addKeys (entries) {
+    let n = 0
+    const waiting = []
+    for (const entry of entries) {
+      const [keyId, secret] = Array.isArray(entry) ? entry : [entry.keyId, entry.secret]
+      if (typeof keyId !== 'string' || !secret) continue
+      if (secrets.get(keyId) !== secret) imported.delete(keyId)
+      secrets.set(keyId, secret)
+      n++
+      const items = pending.get(keyId)
+      if (items) {
+        pending.delete(keyId)
+        waiting.push(...items.values())
       }
-      // events that arrived before their key: no longer unreadable unless they fail again
-      store.forgetUnreadable(waiting.map(item => item.eventId))
-      const res = await decryptAll(waiting, { added: 0, duplicates: 0, unreadable: 0, ignored: 0 })
-      return { keys: n, added: res.added, unreadable: res.unreadable }
+    }
+    // events that arrived before their key: no longer unreadable unless they fail again
+    store.forgetUnreadable(waiting.map(item => item.eventId))
+    const res = await decryptAll(waiting, { added: 0, duplicates: 0, unreadable: 0, ignored: 0 })
+    return { keys: n, added: res.added, unreadable: res.unreadable }
+  }
+
+  const ops = {
+    keys (msg) {
+      return addKeys(msg.keys instanceof Map ? msg.keys : Array.isArray(msg.keys) ? msg.keys : Object.entries(msg.keys || {}))
+    },
+    account (msg) {
+      account = { privateKey: msg.privateKey, accountId: msg.accountId }
+      return {}
+    },
+    // unwrap: wrapped user secrets [{keyId, secretId, wrappedSecret}] of this shard's visitors,
+    // unwrapped here with the account's private key (one ECDH each, many in flight) and kept
+    // like those of 'keys'. The reply hands the secrets back for the encrypted keyring:
+    // {keyIds, secretIds, secrets: Uint8Array(32 × n) (transferred), unreadable: [keyId],
+    // added, unreadableEvents}.
+    async unwrap (msg) {
+      if (typeof unwrap !== 'function') throw new Error('metrics: this shard cannot unwrap')
+      if (!account) throw new Error('metrics: no account private key')
+      const list = msg.secrets || []
+      const ok = []
+      const failed = []
+      for (let i = 0; i < list.length; i += UNWRAP_BATCH) {
+        const batch = list.slice(i, i + UNWRAP_BATCH)
+        const out = await Promise.all(batch.map(r => unwrap(account.privateKey, account.accountId, r.wrappedSecret).catch(() => null)))
+        out.forEach((secret, j) => (secret ? ok.push([batch[j], secret]) : failed.push(batch[j].keyId)))
+      }
+      const res = await addKeys(ok.map(([r, secret]) => [r.keyId, secret]))
+      const bytes = new Uint8Array(32 * ok.length)
+      ok.forEach(([, secret], j) => bytes.set(secret, 32 * j))
+      return {
+        result: { keyIds: ok.map(([r]) => r.keyId), secretIds: ok.map(([r]) => r.secretId), secrets: bytes, unreadable: failed, added: res.added, unreadableEvents: res.unreadable },
+        transfer: [bytes.buffer]
+      }
     },
     async ingest (msg) {
-      if (typeof decrypt !== 'function') throw new Error('metrics: this shard cannot decrypt')
+      if (typeof decrypt !== 'function' && typeof decryptMany !== 'function') throw new Error('metrics: this shard cannot decrypt')
       const items = (msg.items || []).map(item => (item.accountId ? item : { ...item, accountId: msg.accountId }))
       return decryptAll(items, { added: 0, duplicates: 0, unreadable: 0, ignored: 0 })
     },
@@ -182,7 +253,7 @@ export function createShard ({ decrypt, importKey } = {}) {
       const op = msg && Object.hasOwn(ops, msg.op) ? ops[msg.op] : null
       if (!op) throw new Error(`metrics: unknown op ${msg && msg.op}`)
       const result = await op(msg)
-      if (msg.op === 'snapshot') return { id, ok: true, result: result.result, transfer: result.transfer }
+      if (msg.op === 'snapshot' || msg.op === 'unwrap') return { id, ok: true, result: result.result, transfer: result.transfer }
       return { id, ok: true, result }
     } catch (err) {
       return { id, ok: false, error: String((err && err.message) || err) }

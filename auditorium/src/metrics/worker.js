@@ -4,10 +4,10 @@
 // Entry point of a metrics Web Worker: one shard (shard.js) behind postMessage. Replies are
 // posted in the order their requests finish; the client matches them by id.
 
-import { decryptEvent, importAesKey } from '../../../keys/js/crypto.js'
+import { decryptEvent, decryptEvents, importAesKey, unwrapUserSecret } from '../../../keys/js/crypto.js'
 import { createShard } from './shard.js'
 
-const shard = createShard({ decrypt: decryptEvent, importKey: importAesKey })
+const shard = createShard({ decrypt: decryptEvent, decryptMany: decryptEvents, importKey: importAesKey, unwrap: unwrapUserSecret })
 
 self.onmessage = async (event) => {
   const { transfer, ...reply } = await shard.handle(event.data)

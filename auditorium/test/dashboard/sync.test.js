@@ -112,19 +112,66 @@ test('AccountLoader: cold load, warm load from snapshots downloads only what is 
   assert.equal(m.unreadable, 1, 'the tampered event is counted, never shown')
   assert.ok(!m.pages.some(p => p.key.includes('undefined')))
 
-  // without the encrypted caches: the cached ciphertexts are used, keys unwrapped again
+  // without the snapshots (other number of workers): the keyring saves every ECDH, the
+  // events are downloaded again
+  await warm.saveSnapshot()
+  await warm.written()
+  api.requests.length = 0
+  const m3 = inProcessMetrics(factory, 3)
+  const semi = loaderFor(acc, api, factory, m3)
+  const s3 = await semi.load()
+  assert.equal(s3.stats.restored, false)
+  assert.equal(s3.stats.downloaded, 14)
+  assert.equal(s3.stats.unwrapped, 0)
+  assert.ok(api.requests.some(r => r.includes('/secrets?since=')), 'the secrets feed resumes from the keyring cursor')
+  m = await semi.query(week)
+  assert.equal(m.pageViews, 13)
+  assert.equal(m.uniqueVisitors, 4)
+  assert.equal(m.unreadable, 1)
+
+  // without any cache: everything again
   await dropCaches(factory, 'login-1', acc.accountId)
   api.requests.length = 0
-  const m3 = inProcessMetrics(factory)
-  const again = loaderFor(acc, api, factory, m3)
-  const s3 = await again.load()
-  assert.equal(s3.stats.restored, false)
-  assert.equal(s3.stats.downloaded, 0)
-  assert.equal(s3.stats.cachedEvents, 14)
-  assert.equal(s3.stats.unwrapped, 4)
+  const m4 = inProcessMetrics(factory)
+  const again = loaderFor(acc, api, factory, m4)
+  const s4 = await again.load()
+  assert.equal(s4.stats.restored, false)
+  assert.equal(s4.stats.downloaded, 14)
+  assert.equal(s4.stats.unwrapped, 4)
   m = await again.query(week)
   assert.equal(m.pageViews, 13)
   assert.equal(m.unreadable, 1)
+})
+
+test('AccountLoader: an unreadable secret is remembered in the keyring; a lost keyring chunk means all secrets again', async () => {
+  const factory = new IDBFactory()
+  const { acc } = await world({ visitors: 3, perVisitor: 1 })
+  const bad = await addVisitor(acc, { broken: true })
+  await addEvent(acc, bad, NOW - 3600000)
+  const api = createFakeApi([acc])
+  const first = loaderFor(acc, api, factory, inProcessMetrics(factory))
+  const s1 = await first.load()
+  assert.equal(s1.unreadableSecrets, 1)
+  assert.equal(s1.stats.unwrapped, 3)
+  await first.written()
+
+  const second = loaderFor(acc, api, factory, inProcessMetrics(factory))
+  const s2 = await second.load()
+  assert.equal(s2.unreadableSecrets, 1, 'still reported')
+  assert.equal(s2.stats.unwrapped, 0)
+  assert.equal((await second.query(week)).unreadable, 1)
+
+  // a keyring chunk sealed under another key does not open: its cursor is not trusted
+  const { transact, OPERATOR_SNAPSHOTS } = await import('../../../script/src/storage.js')
+  await transact(factory, OPERATOR_SNAPSHOTS, 'readwrite', s => {
+    s[OPERATOR_SNAPSHOTS].put({ loginId: 'login-1', accountId: acc.accountId, shard: 'keys|zzz', parts: [{ nonce: new Uint8Array(12), data: new Uint8Array(48).buffer }] })
+  })
+  api.requests.length = 0
+  const third = loaderFor(acc, api, factory, inProcessMetrics(factory))
+  const s3 = await third.load()
+  assert.ok(api.requests.some(r => /\/secrets(\?limit=|$)/.test(r)), 'the secrets feed from the start')
+  assert.equal(s3.stats.unwrapped, 0, 'the keys that did open need no ECDH')
+  assert.equal((await third.query(week)).pageViews, 3)
 })
 
 test('AccountLoader: reset clears the cache; an unreadable secret is counted; retention drops old events', async () => {

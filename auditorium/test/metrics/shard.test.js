@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createShard, computeMetrics, MetricsClient } from '../../src/metrics/index.js'
-import { decryptEvent, encryptEvent, generateUserSecret, importAesKey, newKeyId, sealA1 } from '../../../keys/js/crypto.js'
+import { decryptEvent, decryptEvents, encryptEvent, generateUserSecret, importAesKey, newKeyId, sealA1 } from '../../../keys/js/crypto.js'
 import { generate } from './gen.js'
 
 const DAY = 24 * 3600 * 1000
@@ -26,9 +26,9 @@ async function encrypted (records) {
   return { items, keys: [...secrets].map(([keyId, { secretId, secret }]) => ({ keyId, secretId, secret })) }
 }
 
-const shardOptions = { decrypt: decryptEvent, importKey: importAesKey }
+const shardOptions = { decrypt: decryptEvent, decryptMany: decryptEvents, importKey: importAesKey }
 
-test('a shard decrypts, validates and counts what it cannot read', async () => {
+for (const [how, options] of [['many at once', shardOptions], ['one by one', { decrypt: decryptEvent, importKey: importAesKey }]]) test(`a shard decrypts (${how}), validates and counts what it cannot read`, async () => {
   const { records } = generate({ seed: 5, visitors: 30, start: now - 25 * DAY, end: now, noise: false })
   const { items, keys } = await encrypted(records)
   const [a, b, c, d, e, f] = items
@@ -42,7 +42,7 @@ test('a shard decrypts, validates and counts what it cannot read', async () => {
     { ...e, eventId: '01KAF00000000000000000000E', payload: await sealA1(keys.find(k => k.keyId === e.keyId).secret, 'offen/v1/event|' + accountId, new TextEncoder().encode('not json')) },
     { ...f, eventId: '01KAF00000000000000000000F', payload: await encryptEvent(keys.find(k => k.keyId === f.keyId).secret, accountId, { v: 1, type: 'PAGEVIEW' }) } // invalid event
   ]
-  const shard = createShard(shardOptions)
+  const shard = createShard(options)
   const set = await shard.handle({ id: 1, op: 'keys', keys: keys.map(k => [k.keyId, k.secret]) })
   assert.deepEqual(set, { id: 1, ok: true, result: { keys: keys.length, added: 0, unreadable: 0 } })
   const res = await shard.handle({ id: 2, op: 'ingest', accountId, items: [...items, ...bad] })

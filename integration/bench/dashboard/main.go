@@ -36,12 +36,16 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdpio "github.com/chromedp/cdproto/io"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/tracing"
 	"github.com/chromedp/chromedp"
 	"github.com/offen/offen/keys"
 	"github.com/offen/offen/persistence"
@@ -61,9 +65,10 @@ func main() {
 		visitors = flag.Int("visitors", 10000, "visitors (one secret each) to seed")
 		timeout  = flag.Duration("timeout", 5*time.Minute, "limit per dashboard load")
 		keep     = flag.Bool("keep", false, "keep the temporary directory")
+		reuse    = flag.String("dir", "", "a directory to keep the seeded instance in and reuse on the next run with the same -events and -visitors (skips seeding)")
 	)
 	flag.Parse()
-	if err := run(*binary, *chromium, *events, *visitors, *timeout, *keep); err != nil {
+	if err := run(*binary, *chromium, *events, *visitors, *timeout, *keep, *reuse); err != nil {
 		fmt.Fprintln(os.Stderr, "dashboard bench:", err)
 		os.Exit(1)
 	}
@@ -76,7 +81,7 @@ func envOr(k, def string) string {
 	return def
 }
 
-func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration, keep bool) error {
+func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration, keep bool, reuse string) error {
 	if _, err := os.Stat(chromium); err != nil {
 		return fmt.Errorf("no Chromium at %s (set CHROMIUM)", chromium)
 	}
@@ -98,17 +103,43 @@ func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration,
 	secret := make([]byte, 32)
 	rand.Read(secret)
 	dbPath := filepath.Join(dir, "offen.db")
-
-	start := time.Now()
-	if err := seed(ctx, dbPath, secret, nEvents, nVisitors); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
 	seeded := time.Now()
-	fmt.Printf("dashboard: seeded %d events from %d visitors in %s\n", nEvents, nVisitors, time.Since(start).Round(time.Millisecond))
+	if reuse != "" {
+		// a seeded instance kept from an earlier run: copy its database, so that this
+		// run's writes (sessions, expiry) leave the original as it was
+		dbPath = filepath.Join(reuse, fmt.Sprintf("offen-%d-%d.db", nEvents, nVisitors))
+		secretPath := dbPath + ".secret"
+		if old, err := os.ReadFile(secretPath); err == nil {
+			secret, seeded = old, time.Time{}
+			fmt.Printf("dashboard: reusing %s\n", dbPath)
+		} else {
+			os.MkdirAll(reuse, 0o755)
+			os.Remove(dbPath)
+		}
+		if !seeded.IsZero() {
+			if err := seed(ctx, dbPath, secret, nEvents, nVisitors); err != nil {
+				return fmt.Errorf("seed: %w", err)
+			}
+			if err := os.WriteFile(secretPath, secret, 0o600); err != nil {
+				return err
+			}
+			fmt.Printf("dashboard: seeded %d events from %d visitors in %s\n", nEvents, nVisitors, time.Since(seeded).Round(time.Millisecond))
+		}
+		copied := filepath.Join(dir, "offen.db")
+		if err := copyFile(dbPath, copied); err != nil {
+			return err
+		}
+		dbPath = copied
+	} else {
+		if err := seed(ctx, dbPath, secret, nEvents, nVisitors); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		fmt.Printf("dashboard: seeded %d events from %d visitors in %s\n", nEvents, nVisitors, time.Since(seeded).Round(time.Millisecond))
+	}
 
 	// A sync run re-reads the writes of its last W = 60 s (PROTOCOL §6), so a warm load
 	// right after seeding would download everything again. A real history is older.
-	if wait := 65*time.Second - time.Since(seeded); wait > 0 {
+	if wait := 65*time.Second - time.Since(seeded); wait > 0 && !seeded.IsZero() {
 		fmt.Printf("dashboard: waiting %s for the seeded events to age past the sync window\n", wait.Round(time.Second))
 		time.Sleep(wait)
 	}
@@ -335,6 +366,23 @@ func setupInput(instance keys.InstanceKeys) (persistence.SetupInput, error) {
 	}, nil
 }
 
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -478,6 +526,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		PageViews string  `json:"pageViews"`
 		HeapMB    float64 `json:"heapMB"`
 		Timings   string  `json:"timings"`
+		Start     float64 `json:"start"`
 	}
 	limit := strconv.FormatInt(timeout.Milliseconds(), 10)
 	// waitReady resolves when the dashboard reports ready (or error) with the page's clock.
@@ -487,7 +536,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
     const el = document.querySelector('.dashboard[data-state="ready"], .dashboard[data-state="error"]')
     if (el || performance.now() > limit) {
       const fig = document.querySelector('[data-figure="pageViews"] .figure-value')
-      resolve({ ms: performance.now() - (window.__benchStart || 0), state: el ? el.dataset.state : 'timeout',
+      resolve({ ms: performance.now() - (window.__benchStart || 0), start: window.__benchStart || 0, state: el ? el.dataset.state : 'timeout',
         pageViews: fig ? fig.textContent : '', timings: el ? el.dataset.timings || '' : '', heapMB: performance.memory ? performance.memory.usedJSHeapSize / 1e6 : 0 })
     } else setTimeout(check, 10)
   }
@@ -504,6 +553,14 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 })`, &locked); err != nil || !locked {
 		return fmt.Errorf("the unlock form did not appear (%v)", err)
 	}
+	cpu := func() time.Duration {
+		if c := chromedp.FromContext(ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+			return treeCPU(c.Browser.Process().Pid)
+		}
+		return 0
+	}
+	stopTrace := startTrace(ctx, "cold")
+	cpu0 := cpu()
 	var cold result
 	if err := eval(`(async () => {
   const input = document.querySelector('#unlock-password')
@@ -516,6 +573,10 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 })()`, &cold); err != nil {
 		return fmt.Errorf("cold load: %w", err)
 	}
+	coldCPU := cpu() - cpu0
+	if err := stopTrace(); err != nil {
+		return err
+	}
 	if cold.State != "ready" {
 		var text string
 		eval(`document.querySelector('main') ? document.querySelector('main').innerText.slice(0, 2000) : document.body.innerText`, &text)
@@ -524,8 +585,8 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		text += "\nGET /api/login: " + login
 		return fmt.Errorf("cold load ended in state %q; the page says: %s", cold.State, text)
 	}
-	fmt.Printf("dashboard: %d events, cold (password submitted to ready: PBKDF2, one ECDH per visitor, AES-GCM per event): %.0f ms (page views in the default range: %s, JS heap %.0f MB; phases in ms: %s)\n",
-		nEvents, cold.MS, cold.PageViews, cold.HeapMB, cold.Timings)
+	fmt.Printf("dashboard: %d events, cold (password submitted to ready: PBKDF2, one ECDH per visitor, AES-GCM per event): %.0f ms, Chromium CPU %.1f s (page views in the default range: %s, JS heap %.0f MB; phases in ms since navigation start, submitted at %.0f: %s)\n",
+		nEvents, cold.MS, coldCPU.Seconds(), cold.PageViews, cold.HeapMB, cold.Start, cold.Timings)
 
 	if os.Getenv("BENCH_DIAGNOSE") != "" {
 		var diag any
@@ -576,12 +637,18 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	stopTrace = startTrace(ctx, "warm")
+	cpu0 = cpu()
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/auditorium/")); err != nil {
 		return err
 	}
 	var warm result
 	if err := eval(waitReady, &warm); err != nil {
 		return fmt.Errorf("warm load: %w", err)
+	}
+	warmCPU := cpu() - cpu0
+	if err := stopTrace(); err != nil {
+		return err
 	}
 	if warm.State != "ready" {
 		return fmt.Errorf("warm load ended in state %q", warm.State)
@@ -592,9 +659,100 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 			os.WriteFile(path, shot.Data, 0o644)
 		}
 	}
-	fmt.Printf("dashboard: %d events, warm (navigation start to ready): %.0f ms (page views: %s, JS heap %.0f MB; phases in ms: %s)\n",
-		nEvents, warm.MS, warm.PageViews, warm.HeapMB, warm.Timings)
+	fmt.Printf("dashboard: %d events, warm (navigation start to ready): %.0f ms, Chromium CPU %.1f s (page views: %s, JS heap %.0f MB; phases in ms: %s)\n",
+		nEvents, warm.MS, warmCPU.Seconds(), warm.PageViews, warm.HeapMB, warm.Timings)
 	return nil
+}
+
+// treeCPU is the user and system CPU time used so far by process pid and its descendants
+// (Linux /proc; zero elsewhere). CPU time is less disturbed by other load than wall time.
+func treeCPU(pid int) time.Duration {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	ticks := map[int]int64{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// the command may hold spaces and parentheses: fields start after the last ')'
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		parent[p] = ppid
+		ticks[p] = utime + stime
+	}
+	var total int64
+	for p, t := range ticks {
+		for q := p; q > 1; q = parent[q] {
+			if q == pid {
+				total += t
+				break
+			}
+		}
+	}
+	return time.Duration(total) * time.Second / 100 // USER_HZ
+}
+
+// startTrace records a Chromium trace with CPU profiles of every thread (page and workers)
+// into $BENCH_TRACE-<name>.json when BENCH_TRACE is set; the returned func stops it.
+func startTrace(ctx context.Context, name string) func() error {
+	prefix := os.Getenv("BENCH_TRACE")
+	if prefix == "" {
+		return func() error { return nil }
+	}
+	done := make(chan cdpio.StreamHandle, 1)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*tracing.EventTracingComplete); ok {
+			select {
+			case done <- e.Stream:
+			default:
+			}
+		}
+	}); err != nil {
+		return func() error { return err }
+	}
+	categories := []string{"disabled-by-default-v8.cpu_profiler", "v8.execute", "v8", "devtools.timeline", "disabled-by-default-devtools.timeline", "blink", "IndexedDB"}
+	if _, err := chromedp.Call(ctx, tracing.Start, tracing.StartParams{TransferMode: tracing.StartTransferModeReturnAsStream,
+		TraceConfig: &tracing.TraceConfig{IncludedCategories: categories}}); err != nil {
+		return func() error { return fmt.Errorf("trace: %w", err) }
+	}
+	return func() error {
+		if _, err := chromedp.Call(ctx, tracing.End, cdp.Empty{}); err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		h := <-done
+		f, err := os.Create(prefix + "-" + name + ".json")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		for {
+			r, err := chromedp.Call(ctx, cdpio.Read, cdpio.ReadParams{Handle: h, Size: 1 << 20})
+			if err != nil {
+				return fmt.Errorf("trace: %w", err)
+			}
+			f.Write(r.Data)
+			if r.EOF {
+				break
+			}
+		}
+		chromedp.Call(ctx, cdpio.Close, cdpio.CloseParams{Handle: h})
+		fmt.Printf("dashboard: trace written to %s\n", f.Name())
+		return nil
+	}
 }
 
 // snapshotsSaved is true once a snapshot per worker is in IndexedDB.
