@@ -124,6 +124,7 @@ func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration,
 				return err
 			}
 			fmt.Printf("dashboard: seeded %d events from %d visitors in %s\n", nEvents, nVisitors, time.Since(seeded).Round(time.Millisecond))
+			seeded = time.Now()
 		}
 		copied := filepath.Join(dir, "offen.db")
 		if err := copyFile(dbPath, copied); err != nil {
@@ -135,6 +136,7 @@ func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration,
 			return fmt.Errorf("seed: %w", err)
 		}
 		fmt.Printf("dashboard: seeded %d events from %d visitors in %s\n", nEvents, nVisitors, time.Since(seeded).Round(time.Millisecond))
+		seeded = time.Now()
 	}
 
 	// A sync run re-reads the writes of its last W = 60 s (PROTOCOL §6), so a warm load
