@@ -17,6 +17,47 @@ export function shardOf (secretId, n) {
   return (h >>> 0) % n
 }
 
+const FIELDS = ['eventId', 'secretId', 'keyId', 'payload', 'accountId']
+
+/**
+ * packItems turns ciphertext items into one string, `packed`: lines of eventId, secretId,
+ * keyId, payload and accountId ('' when absent) separated by tabs. A worker copies one long
+ * string much faster than thousands of small objects. Items with a field that is no string
+ * or holds a tab or newline stay objects in `items`.
+ */
+export function packItems (list) {
+  const lines = []
+  const items = []
+  for (const it of list) {
+    let ok = it !== null && typeof it === 'object'
+    for (let f = 0; ok && f < FIELDS.length; f++) {
+      const v = it[FIELDS[f]]
+      ok = (v === undefined && f === 4) || (typeof v === 'string' && v.indexOf('\t') < 0 && v.indexOf('\n') < 0)
+    }
+    if (!ok) {
+      items.push(it)
+      continue
+    }
+    lines.push(it.eventId + '\t' + it.secretId + '\t' + it.keyId + '\t' + it.payload + '\t' + (it.accountId === undefined ? '' : it.accountId))
+  }
+  return { packed: lines.join('\n'), items }
+}
+
+/** unpackItems reverses packItems (accountId is left out where it was ''). */
+export function unpackItems (packed, items = []) {
+  const out = []
+  if (packed) {
+    for (const line of packed.split('\n')) {
+      const f = line.split('\t')
+      const it = { eventId: f[0], secretId: f[1], keyId: f[2], payload: f[3] }
+      if (f[4] !== '') it.accountId = f[4]
+      out.push(it)
+    }
+  }
+  for (const it of items) out.push(it)
+  return out
+}
+
 class Connection {
   constructor (worker) {
     this.worker = worker
@@ -129,7 +170,7 @@ export class MetricsClient {
 
   ingest (items, accountId) {
     const parts = this._route(items, it => it.secretId)
-    return this._sum(parts.map((p, i) => this.connections[i].call('ingest', { accountId, items: p })))
+    return this._sum(parts.map((p, i) => this.connections[i].call('ingest', { accountId, ...packItems(p) })))
   }
 
   add (records) {

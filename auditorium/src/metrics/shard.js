@@ -6,6 +6,7 @@
 // plaintext, keeps an EventStore and answers queries with partial aggregates.
 
 import { normalizeQuery } from './aggregate.js'
+import { unpackItems } from './client.js'
 import { EventStore } from './store.js'
 
 const DECRYPT_BATCH = 1000
@@ -179,7 +180,9 @@ export function createShard ({ decrypt, decryptMany, importKey, unwrap } = {}) {
     },
     async ingest (msg) {
       if (typeof decrypt !== 'function' && typeof decryptMany !== 'function') throw new Error('metrics: this shard cannot decrypt')
-      const items = (msg.items || []).map(item => (item.accountId ? item : { ...item, accountId: msg.accountId }))
+      const items = unpackItems(msg.packed)
+      for (const item of items) if (!item.accountId) item.accountId = msg.accountId
+      for (const item of msg.items || []) items.push(item && item.accountId ? item : { ...item, accountId: msg.accountId })
       return decryptAll(items, { added: 0, duplicates: 0, unreadable: 0, ignored: 0 })
     },
     add (msg) {

@@ -118,3 +118,18 @@ test('events that arrive before their key are decrypted when it comes', async ()
   assert.deepEqual(m, computeMetrics(records.filter(r => r.eventId !== deleted.eventId), query))
   assert.equal(m.unreadable, 0)
 })
+
+test('packItems: items travel to the workers as one string and come back equal', async () => {
+  const { packItems, unpackItems } = await import('../../src/metrics/client.js')
+  const list = [
+    { eventId: '01KAF00000000000000000000A', secretId: 's1', keyId: 'k1', payload: 'a1.x.y' },
+    { eventId: '01KAF00000000000000000000B', secretId: 's2', keyId: 'k2', payload: 'a1.x.z', accountId: 'acc' },
+    { eventId: '01KAF00000000000000000000C', secretId: 's\tx', keyId: 'k3', payload: 'a1.q' }, // a tab: stays an object
+    { eventId: '01KAF00000000000000000000D', secretId: 's4', keyId: 'k4', payload: 42 } // no string: stays an object
+  ]
+  const { packed, items } = packItems(list)
+  assert.equal(typeof packed, 'string')
+  assert.deepEqual(items, list.slice(2))
+  assert.deepEqual(unpackItems(packed, items), list)
+  assert.deepEqual(unpackItems(packItems([]).packed), [])
+})

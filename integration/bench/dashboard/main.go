@@ -35,6 +35,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -561,8 +562,15 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		}
 		return 0
 	}
+	threads := func() map[string]int64 {
+		if c := chromedp.FromContext(ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil && os.Getenv("BENCH_THREADS") != "" {
+			return threadCPU(c.Browser.Process().Pid)
+		}
+		return nil
+	}
 	stopTrace := startTrace(ctx, "cold")
 	cpu0 := cpu()
+	threads0 := threads()
 	var cold result
 	if err := eval(`(async () => {
   const input = document.querySelector('#unlock-password')
@@ -576,6 +584,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		return fmt.Errorf("cold load: %w", err)
 	}
 	coldCPU := cpu() - cpu0
+	printThreads(threads0, threads())
 	if err := stopTrace(); err != nil {
 		return err
 	}
@@ -641,6 +650,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 	}
 	stopTrace = startTrace(ctx, "warm")
 	cpu0 = cpu()
+	threads0 = threads()
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/auditorium/")); err != nil {
 		return err
 	}
@@ -649,6 +659,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		return fmt.Errorf("warm load: %w", err)
 	}
 	warmCPU := cpu() - cpu0
+	printThreads(threads0, threads())
 	if err := stopTrace(); err != nil {
 		return err
 	}
@@ -706,6 +717,78 @@ func treeCPU(pid int) time.Duration {
 		}
 	}
 	return time.Duration(total) * time.Second / 100 // USER_HZ
+}
+
+// threadCPU maps "pid/tid name" to the CPU ticks of each thread of pid's process tree.
+func threadCPU(pid int) map[string]int64 {
+	out := map[string]int64{}
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if i := bytes.LastIndexByte(b, ')'); i > 0 {
+			if f := strings.Fields(string(b[i+1:])); len(f) > 1 {
+				parent[p], _ = strconv.Atoi(f[1])
+			}
+		}
+	}
+	for p := range parent {
+		in := false
+		for q := p; q > 1; q = parent[q] {
+			if q == pid {
+				in = true
+				break
+			}
+		}
+		if !in {
+			continue
+		}
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
+		for _, t := range tasks {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", p, t.Name()))
+			i := bytes.LastIndexByte(b, ')')
+			j := bytes.IndexByte(b, '(')
+			if i < 0 || j < 0 {
+				continue
+			}
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) < 13 {
+				continue
+			}
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			out[fmt.Sprintf("%d/%s %s", p, t.Name(), b[j+1:i])] = u + st
+		}
+	}
+	return out
+}
+
+// printThreads prints the threads that used the most CPU between two threadCPU results.
+func printThreads(before, after map[string]int64) {
+	if after == nil {
+		return
+	}
+	type row struct {
+		name  string
+		ticks int64
+	}
+	var rows []row
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			rows = append(rows, row{k, d})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ticks > rows[j].ticks })
+	for i, r := range rows {
+		if i == 15 {
+			break
+		}
+		fmt.Printf("  %6.2f s  %s\n", float64(r.ticks)/100, r.name)
+	}
 }
 
 // startTrace records a Chromium trace with CPU profiles of every thread (page and workers)
