@@ -171,3 +171,16 @@ test('decryptEvents: a batch gives each event what decryptEvent gives, errors in
   assert.ok(got[7] instanceof c.CryptoError && got[7].code === 'DECRYPT')
   assert.deepEqual(await c.decryptEvents(accountId, [], []), [])
 })
+
+test('unwrapUserSecret: the same with a private key that may only deriveBits', async () => {
+  const accountId = c.newUuid()
+  const { publicKey, privateKey } = await c.generateAccountKeyPair()
+  const secret = c.generateUserSecret()
+  const e1 = await c.wrapUserSecret(publicKey, accountId, secret)
+  const both = await c.importPrivateKey(privateKey)
+  assert.ok(both.usages.includes('deriveKey'))
+  const bitsOnly = await globalThis.crypto.subtle.importKey('pkcs8', privateKey, { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])
+  same(await c.unwrapUserSecret(both, accountId, e1), secret)
+  same(await c.unwrapUserSecret(bitsOnly, accountId, e1), secret)
+  await rejects(() => c.unwrapUserSecret(bitsOnly, c.newUuid(), e1), 'DECRYPT')
+})

@@ -8,7 +8,7 @@
 // not kept one by one (storage version 3 dropped those stores: writing a million records
 // cost more than downloading them again).
 
-import { fromBase64Url, toBase64Url } from '../../../keys/js/crypto.js'
+import { toBase64Url } from '../../../keys/js/crypto.js'
 import { CURSORS, OPERATOR_SNAPSHOTS, transact } from '../../../script/src/storage.js'
 
 const HIGH = '\uffff'
@@ -45,7 +45,7 @@ export function keyringRange (loginId, accountId) {
  * createKeyring keeps the account's unwrapped user secrets, encrypted under its cache key
  * (seal.js), in chunks of JSON [[keyId, secretId, secret (base64url) or null], ...] (null: the
  * wrapped secret did not unwrap). load() returns {keys: Map keyId -> {secretId, secret:
- * Uint8Array(32)}, unreadable: Set of key ids, complete: false when a chunk did not open};
+ * Uint8Array(32) or its base64url}, unreadable: Set of key ids, complete: false when a chunk did not open};
  * add([{keyId, secretId, secret}], unreadable [{keyId, secretId}]) appends a chunk;
  * replace(keys, unreadable) rewrites all chunks (after purges).
  */
@@ -53,7 +53,7 @@ export function createKeyring ({ factory = globalThis.indexedDB, loginId, accoun
   const run = (mode, fn) => transact(factory, OPERATOR_SNAPSHOTS, mode, fn)
   const utf8 = new TextEncoder()
   const write = async (name, entries) => {
-    const json = JSON.stringify(entries.map(k => [k.keyId, k.secretId, k.secret ? toBase64Url(k.secret) : null]))
+    const json = JSON.stringify(entries.map(k => [k.keyId, k.secretId, typeof k.secret === 'string' ? k.secret : k.secret ? toBase64Url(k.secret) : null]))
     const parts = await seal(cacheKey, accountId, name, utf8.encode(json))
     await run('readwrite', s => { s[OPERATOR_SNAPSHOTS].put({ loginId, accountId, shard: name, parts, savedAt: Date.now() }) })
   }
@@ -74,7 +74,7 @@ export function createKeyring ({ factory = globalThis.indexedDB, loginId, accoun
         }
         for (const [keyId, secretId, secret] of entries) {
           if (secret === null) unreadable.set(keyId, secretId)
-          else keys.set(keyId, { secretId, secret: fromBase64Url(secret) })
+          else keys.set(keyId, { secretId, secret }) // base64url: decoded when a worker needs it
         }
       }
       for (const keyId of keys.keys()) unreadable.delete(keyId)

@@ -20,6 +20,7 @@
 // refresh() repeats 3 and 4 from the cursors. Unreadable secrets and events are counted,
 // never shown.
 
+import { fromBase64Url } from '../../../keys/js/crypto.js'
 import { createKeyring, createOperatorCache } from './cache.js'
 import { deriveCacheKey, open, seal } from './seal.js'
 import { feedPath, runFeed } from './sync.js'
@@ -81,9 +82,10 @@ export class AccountLoader {
     this.privateKey = privateKey
     this.retentionMs = (account.retentionDays || 186) * DAY
     await this.metrics.clear()
-    await this.openCaches()
+    this.cacheKey = await this.deriveCacheKey()
     lap('account')
-    const restored = await this.restoreSnapshots()
+    // the keyring (main thread) and the snapshots (workers) at once
+    const [, restored] = await Promise.all([this.openKeyring(), this.restoreSnapshots()])
     await this.metrics.setAccount(privateKey, this.accountId)
     lap('restore')
     if (restored) {
@@ -136,9 +138,12 @@ export class AccountLoader {
     return (this.queued || 0) > 0
   }
 
-  async openCaches () {
+  async deriveCacheKey () {
     const kek = this.session.kek ? this.session.kek(this.accountId) : null
-    this.cacheKey = kek ? await deriveCacheKey(kek) : null
+    return kek ? deriveCacheKey(kek) : null
+  }
+
+  async openKeyring () {
     this.keyring = this.cacheKey ? createKeyring({ factory: this.factory, loginId: this.loginId, accountId: this.accountId, cacheKey: this.cacheKey, seal, open }) : null
     if (!this.keyring) return
     const { keys, unreadable, complete } = await this.keyring.load()
@@ -210,7 +215,7 @@ export class AccountLoader {
       const k = this.ring.get(e.keyId)
       if (!k) continue // being unwrapped (the worker keeps the event waiting) or unreadable
       this.known.add(e.keyId)
-      keys.push({ keyId: e.keyId, secretId: k.secretId, secret: k.secret })
+      keys.push({ keyId: e.keyId, secretId: k.secretId, secret: typeof k.secret === 'string' ? fromBase64Url(k.secret) : k.secret })
     }
     if (keys.length) this.metrics.setKeys(keys).catch(() => {}) // the workers handle requests in order
     return this.metrics.ingest(events, this.accountId)

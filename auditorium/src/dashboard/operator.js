@@ -148,7 +148,6 @@ export function OperatorDashboard ({ login }) {
       setNow((services.now || Date.now)())
       setLoaded({ loader, summary })
       setWriting(loader.writing)
-      if (loader.changed > 0) loader.saveSnapshot().catch(() => {})
     }, err => {
       if (live) setError(err)
     })
@@ -168,7 +167,17 @@ export function OperatorDashboard ({ login }) {
     let live = true
     const started = Date.now()
     loaded.loader.query({ from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now })
-      .then(m => { if (live) setResult({ m, key: queryKey, summary: loaded.loader.summary(), ms: Date.now() - started }) }, err => { if (live) setError(err) })
+      .then(m => {
+        if (!live) return
+        setResult({ m, key: queryKey, summary: loaded.loader.summary(), ms: Date.now() - started })
+        // the workers save their snapshots once the first figures are there: a worker handles
+        // one request at a time, and encrypting a million events' columns takes a while
+        const loader = loaded.loader
+        if (loader.changed > 0 && !loader.snapshotAsked) {
+          loader.snapshotAsked = true
+          loader.saveSnapshot().catch(() => {})
+        }
+      }, err => { if (live) setError(err) })
     return () => { live = false }
   }, [queryKey])
 

@@ -83,10 +83,32 @@ export function encodeSnapshot (value) {
 export function decodeSnapshot (bytes) {
   const headLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true)
   const base = bytes.byteOffset + ((8 + headLen + 7) & ~7)
-  return JSON.parse(fromUtf8.decode(bytes.subarray(8, 8 + headLen)), (k, v) => {
-    if (v && typeof v === 'object' && typeof v.$ta === 'number' && Object.hasOwn(TYPES, v.type)) {
-      return new TYPES[v.type](bytes.buffer, base + v.$ta, v.length)
+  // no reviver: JSON.parse calls one for every value, and a snapshot's header holds hundreds
+  // of thousands of strings; the markers of typed arrays are put back by a walk instead
+  const typed = (v) => v !== null && typeof v === 'object' && typeof v.$ta === 'number' && Object.hasOwn(TYPES, v.type)
+    ? new TYPES[v.type](bytes.buffer, base + v.$ta, v.length)
+    : null
+  const walk = (v) => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i]
+        if (x === null || typeof x !== 'object') continue
+        const t = typed(x)
+        if (t) v[i] = t
+        else walk(x)
+      }
+    } else {
+      for (const k of Object.keys(v)) {
+        const x = v[k]
+        if (x === null || typeof x !== 'object') continue
+        const t = typed(x)
+        if (t) v[k] = t
+        else walk(x)
+      }
     }
     return v
-  })
+  }
+  const head = JSON.parse(fromUtf8.decode(bytes.subarray(8, 8 + headLen)))
+  if (head === null || typeof head !== 'object') return head
+  return typed(head) || walk(head)
 }

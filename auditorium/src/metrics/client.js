@@ -17,7 +17,7 @@ export function shardOf (secretId, n) {
   return (h >>> 0) % n
 }
 
-const FIELDS = ['eventId', 'secretId', 'keyId', 'payload', 'accountId']
+const SEPARATORS = /[\t\n]/
 
 /**
  * packItems turns ciphertext items into one string, `packed`: lines of eventId, secretId,
@@ -29,16 +29,11 @@ export function packItems (list) {
   const lines = []
   const items = []
   for (const it of list) {
-    let ok = it !== null && typeof it === 'object'
-    for (let f = 0; ok && f < FIELDS.length; f++) {
-      const v = it[FIELDS[f]]
-      ok = (v === undefined && f === 4) || (typeof v === 'string' && v.indexOf('\t') < 0 && v.indexOf('\n') < 0)
-    }
-    if (!ok) {
-      items.push(it)
-      continue
-    }
-    lines.push(it.eventId + '\t' + it.secretId + '\t' + it.keyId + '\t' + it.payload + '\t' + (it.accountId === undefined ? '' : it.accountId))
+    const ok = it !== null && typeof it === 'object' && typeof it.eventId === 'string' && typeof it.secretId === 'string' &&
+      typeof it.keyId === 'string' && typeof it.payload === 'string' && (it.accountId === undefined || typeof it.accountId === 'string')
+    const account = ok && it.accountId !== undefined ? it.accountId : ''
+    if (!ok || SEPARATORS.test(it.eventId + it.secretId + it.keyId + it.payload + account)) items.push(it)
+    else lines.push(it.eventId + '\t' + it.secretId + '\t' + it.keyId + '\t' + it.payload + '\t' + account)
   }
   return { packed: lines.join('\n'), items }
 }
@@ -120,9 +115,15 @@ export class MetricsClient {
   _route (list, secretIdOf, broadcast = false) {
     const parts = this.connections.map(() => [])
     const everywhere = []
+    const cache = this._shardCache || (this._shardCache = new Map())
+    if (cache.size > 500000) cache.clear()
     for (const item of list) {
       const s = item ? secretIdOf(item) : undefined
-      if (typeof s === 'string' && s !== '') parts[shardOf(s, parts.length)].push(item)
+      if (typeof s === 'string' && s !== '') {
+        let shard = cache.get(s)
+        if (shard === undefined) cache.set(s, (shard = shardOf(s, parts.length)))
+        parts[shard].push(item)
+      }
       else if (broadcast) everywhere.push(item)
       else parts[0].push(item)
     }

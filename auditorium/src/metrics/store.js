@@ -16,16 +16,25 @@ const COLUMNS = ['t', 'visitor', 'session', 'page', 'referrer', 'campaign', 'sou
 const DICTS = ['visitors', 'pages', 'referrers', 'campaigns', 'sources', 'geos', 'keys', 'accounts']
 
 class Dict {
-  constructor () {
-    this.ids = new Map()
-    this.values = []
+  constructor (values = []) {
+    this.values = values
+    this._ids = values.length ? null : new Map() // built at first use (a restored store may never need it)
+  }
+
+  get ids () {
+    if (this._ids === null) {
+      this._ids = new Map()
+      for (let i = 0; i < this.values.length; i++) if (!this._ids.has(this.values[i])) this._ids.set(this.values[i], i)
+    }
+    return this._ids
   }
 
   intern (s) {
-    let id = this.ids.get(s)
+    const ids = this.ids
+    let id = ids.get(s)
     if (id === undefined) {
       id = this.values.length
-      this.ids.set(s, id)
+      ids.set(s, id)
       this.values.push(s)
     }
     return id
@@ -116,8 +125,9 @@ export class EventStore {
     // it, 'visitor index:session id' -> index for any other one (and ':' for events without
     // a session, one group per visitor)
     this.nSessions = 0
-    this.sessionById = new Map()
-    this.sessionByKey = new Map()
+    this._sessionById = new Map()
+    this._sessionByKey = new Map()
+    this._sessionIds = null // a restored store's session ids until the maps are needed
     this.sessionVisitor = new Int32Array(64)
     this.sessionLess = new Uint8Array(64)
     this.pages = new Dict()
@@ -131,6 +141,28 @@ export class EventStore {
     this.unreadableWithoutId = 0
     this.dirty = true
     this.order = null
+  }
+
+  get sessionById () {
+    if (this._sessionIds !== null) this._sessionMaps()
+    return this._sessionById
+  }
+
+  get sessionByKey () {
+    if (this._sessionIds !== null) this._sessionMaps()
+    return this._sessionByKey
+  }
+
+  // _sessionMaps replays the interning of a restored store's sessions in creation order,
+  // which yields the same maps
+  _sessionMaps () {
+    const ids = this._sessionIds
+    this._sessionIds = null
+    for (let s = 0; s < ids.length; s++) {
+      const sid = ids[s]
+      if (sid !== null && !this._sessionById.has(sid)) this._sessionById.set(sid, s)
+      else this._sessionByKey.set(this.sessionVisitor[s] + ':' + (sid === null ? '' : sid), s)
+    }
   }
 
   /** size is the number of events held. */
@@ -388,11 +420,16 @@ export class EventStore {
     const columns = {}
     for (const name of COLUMNS) columns[name] = this[name].slice(0, n)
     const ids = this.ids.slice(0, n * ID_BYTES)
-    const sessionIds = new Array(this.nSessions).fill(null)
-    for (const [sid, s] of this.sessionById) sessionIds[s] = sid
-    for (const [key, s] of this.sessionByKey) {
-      const sid = key.slice(key.indexOf(':') + 1)
-      if (sid !== '') sessionIds[s] = sid
+    let sessionIds = this._sessionIds
+    if (sessionIds === null) {
+      sessionIds = new Array(this.nSessions).fill(null)
+      for (const [sid, s] of this._sessionById) sessionIds[s] = sid
+      for (const [key, s] of this._sessionByKey) {
+        const sid = key.slice(key.indexOf(':') + 1)
+        if (sid !== '') sessionIds[s] = sid
+      }
+    } else {
+      sessionIds = sessionIds.slice()
     }
     const dicts = {}
     for (const name of DICTS) dicts[name] = this[name].values.slice()
@@ -421,17 +458,12 @@ export class EventStore {
     store.ids.set(snap.ids)
     store.n = snap.n
     store.alive = snap.n
-    for (const name of DICTS) for (const value of snap.dicts[name]) store[name].intern(value)
+    for (const name of DICTS) store[name] = new Dict(snap.dicts[name].slice())
     const nSessions = snap.sessionIds.length
     store.sessionVisitor = grow(snap.sessionVisitor, Math.max(64, nSessions))
     store.sessionLess = grow(snap.sessionLess, Math.max(64, nSessions))
     store.nSessions = nSessions
-    // replay the interning in creation order, which yields the same maps
-    for (let s = 0; s < nSessions; s++) {
-      const sid = snap.sessionIds[s]
-      if (sid !== null && !store.sessionById.has(sid)) store.sessionById.set(sid, s)
-      else store.sessionByKey.set(store.sessionVisitor[s] + ':' + (sid === null ? '' : sid), s)
-    }
+    store._sessionIds = nSessions ? snap.sessionIds.slice() : null
     for (const [id, acc] of snap.unreadable) store.unreadableIds.set(id, acc)
     store.unreadableWithoutId = snap.unreadableWithoutId
     store._rehash(store.hash.length)

@@ -171,6 +171,9 @@ test('a snapshot restores the same store, which goes on working', () => {
   const copy = EventStore.fromSnapshot(structuredClone(snapshot))
   assert.deepEqual(copy.query(q), store.query(q))
   assert.equal(copy.size, store.size)
+  // a restored store's own snapshot (its session and dictionary maps not built yet) is the same
+  assert.deepEqual(copy.snapshot().snapshot, snapshot)
+  assert.deepEqual(EventStore.fromSnapshot(copy.snapshot().snapshot).query(q), store.query(q))
   // both go on the same way
   for (const s of [store, copy]) {
     s.add(records.slice(half))

@@ -810,6 +810,9 @@ func startTrace(ctx context.Context, name string) func() error {
 		return func() error { return err }
 	}
 	categories := []string{"disabled-by-default-v8.cpu_profiler", "v8.execute", "v8", "devtools.timeline", "disabled-by-default-devtools.timeline", "blink", "IndexedDB"}
+	if c := os.Getenv("BENCH_TRACE_CATEGORIES"); c != "" {
+		categories = strings.Split(c, ",")
+	}
 	if _, err := chromedp.Call(ctx, tracing.Start, tracing.StartParams{TransferMode: tracing.StartTransferModeReturnAsStream,
 		TraceConfig: &tracing.TraceConfig{IncludedCategories: categories}}); err != nil {
 		return func() error { return fmt.Errorf("trace: %w", err) }
