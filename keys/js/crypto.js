@@ -458,11 +458,13 @@ async function hkdfAesKey (ikm, salt, info) {
   return subtle().deriveKey(hkdfParams(salt, info), await hkdfInput(ikm, 'deriveKey'), { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
 }
 
+let e1Params = null
 const eciesKey = async (privateKey, publicKey) => {
   if (privateKey.usages.includes('deriveKey')) {
     // the shared secret straight into an HKDF key: one WebCrypto call less per unwrap
     const ikm = await subtle().deriveKey({ name: 'ECDH', public: publicKey }, privateKey, { name: 'HKDF' }, false, ['deriveKey'])
-    return subtle().deriveKey(hkdfParams('offen/v1/e1', 'user-secret'), ikm, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
+    e1Params = e1Params || hkdfParams('offen/v1/e1', 'user-secret')
+    return subtle().deriveKey(e1Params, ikm, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
   }
   return hkdfAesKey(await subtle().deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256), 'offen/v1/e1', 'user-secret')
 }

@@ -28,7 +28,7 @@ import { MAX_ULID, ulidAt } from './ulid.js'
 
 const DAY = 24 * 3600 * 1000
 const SNAPSHOT_EVERY = 2000 // changed events before a refresh saves the snapshots again
-const IN_FLIGHT = 2 // events pages handed to the workers and not yet done
+const IN_FLIGHT = 4 // events pages handed to the workers and not yet done
 
 /**
  * AccountLoader drives one account of one login.
@@ -209,6 +209,13 @@ export class AccountLoader {
 
   // ingest hands events to the workers, first the keys from the keyring they need.
   async ingest (events) {
+    // only keys from the keyring can be missing in the workers (those they unwrapped they hold)
+    const keys = this.ring.size > this.known.size ? this.keysFor(events) : []
+    if (keys.length) this.metrics.setKeys(keys).catch(() => {}) // the workers handle requests in order
+    return this.metrics.ingest(events, this.accountId)
+  }
+
+  keysFor (events) {
     const keys = []
     for (const e of events) {
       if (this.known.has(e.keyId)) continue
@@ -217,8 +224,7 @@ export class AccountLoader {
       this.known.add(e.keyId)
       keys.push({ keyId: e.keyId, secretId: k.secretId, secret: typeof k.secret === 'string' ? fromBase64Url(k.secret) : k.secret })
     }
-    if (keys.length) this.metrics.setKeys(keys).catch(() => {}) // the workers handle requests in order
-    return this.metrics.ingest(events, this.accountId)
+    return keys
   }
 
   async syncEvents () {

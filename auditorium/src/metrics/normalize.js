@@ -145,8 +145,15 @@ export function referrerLabel (referrer, pageHost) {
     referrerCache.set(referrer, host)
   }
   if (host === null || host === pageHost) return null
-  return referrerGroup(host)
+  let group = groupCache.get(host)
+  if (group === undefined) {
+    group = referrerGroup(host)
+    if (groupCache.size > 100000) groupCache.clear()
+    groupCache.set(host, group)
+  }
+  return group
 }
+const groupCache = new Map()
 
 /**
  * utmValues returns {campaign, source} from the query of rawHref (the address the visitor
