@@ -17,35 +17,40 @@ export function shardOf (secretId, n) {
   return (h >>> 0) % n
 }
 
-const SEPARATORS = /[\t\n]/
-
 /**
  * packItems turns ciphertext items into one string, `packed`: lines of eventId, secretId,
  * keyId, payload and accountId ('' when absent) separated by tabs. A worker copies one long
  * string much faster than thousands of small objects. Items with a field that is no string
- * or holds a tab or newline stay objects in `items`.
+ * stay objects in `items`. A field holding a tab or a newline (which no valid item has)
+ * yields lines that unpackItems marks as broken, so they count as unreadable.
  */
 export function packItems (list) {
   const lines = []
   const items = []
   for (const it of list) {
-    const ok = it !== null && typeof it === 'object' && typeof it.eventId === 'string' && typeof it.secretId === 'string' &&
-      typeof it.keyId === 'string' && typeof it.payload === 'string' && (it.accountId === undefined || typeof it.accountId === 'string')
-    const account = ok && it.accountId !== undefined ? it.accountId : ''
-    if (!ok || SEPARATORS.test(it.eventId + it.secretId + it.keyId + it.payload + account)) items.push(it)
-    else lines.push(it.eventId + '\t' + it.secretId + '\t' + it.keyId + '\t' + it.payload + '\t' + account)
+    if (it !== null && typeof it === 'object' && typeof it.eventId === 'string' && typeof it.secretId === 'string' &&
+      typeof it.keyId === 'string' && typeof it.payload === 'string' && (it.accountId === undefined || typeof it.accountId === 'string')) {
+      lines.push(it.eventId + '\t' + it.secretId + '\t' + it.keyId + '\t' + it.payload + '\t' + (it.accountId === undefined ? '' : it.accountId))
+    } else {
+      items.push(it)
+    }
   }
   return { packed: lines.join('\n'), items }
 }
 
-/** unpackItems reverses packItems (accountId is left out where it was ''). */
+/**
+ * unpackItems reverses packItems (accountId is left out where it was ''); a line without
+ * exactly five fields becomes an item with no valid payload.
+ */
 export function unpackItems (packed, items = []) {
   const out = []
   if (packed) {
     for (const line of packed.split('\n')) {
       const f = line.split('\t')
-      const it = { eventId: f[0], secretId: f[1], keyId: f[2], payload: f[3] }
-      if (f[4] !== '') it.accountId = f[4]
+      const it = f.length === 5
+        ? { eventId: f[0], secretId: f[1], keyId: f[2], payload: f[3] }
+        : { eventId: f[0], secretId: f.length > 1 ? f[1] : '', keyId: f.length > 2 ? f[2] : '', payload: null }
+      if (f.length === 5 && f[4] !== '') it.accountId = f[4]
       out.push(it)
     }
   }

@@ -124,7 +124,6 @@ test('packItems: items travel to the workers as one string and come back equal',
   const list = [
     { eventId: '01KAF00000000000000000000A', secretId: 's1', keyId: 'k1', payload: 'a1.x.y' },
     { eventId: '01KAF00000000000000000000B', secretId: 's2', keyId: 'k2', payload: 'a1.x.z', accountId: 'acc' },
-    { eventId: '01KAF00000000000000000000C', secretId: 's\tx', keyId: 'k3', payload: 'a1.q' }, // a tab: stays an object
     { eventId: '01KAF00000000000000000000D', secretId: 's4', keyId: 'k4', payload: 42 } // no string: stays an object
   ]
   const { packed, items } = packItems(list)
@@ -132,4 +131,13 @@ test('packItems: items travel to the workers as one string and come back equal',
   assert.deepEqual(items, list.slice(2))
   assert.deepEqual(unpackItems(packed, items), list)
   assert.deepEqual(unpackItems(packItems([]).packed), [])
+  // separators inside a field break only that item: its payload is gone, so it is unreadable
+  const bad = unpackItems(packItems([list[0], { ...list[0], eventId: '01KAF00000000000000000000C', payload: 'a1.q\tz' }, list[1]]).packed)
+  assert.deepEqual(bad[0], list[0])
+  assert.equal(bad[1].eventId, '01KAF00000000000000000000C')
+  assert.equal(bad[1].payload, null)
+  assert.deepEqual(bad[2], list[1])
+  const shard = createShard(shardOptions)
+  const res = await shard.handle({ id: 1, op: 'ingest', accountId, packed: packItems([{ ...list[0], payload: 'a1.x\ny.z' }]).packed })
+  assert.deepEqual(res.result, { added: 0, duplicates: 0, unreadable: 2, ignored: 0 })
 })

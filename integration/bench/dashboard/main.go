@@ -161,7 +161,7 @@ func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration,
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	return measure(chromium, dir, base, cookie, timeout, nEvents)
+	return measure(chromium, dir, base, cookie, timeout, nEvents, srv.cmd.Process.Pid)
 }
 
 // seed creates the login and account as `offen setup` does, then one secret per visitor
@@ -492,7 +492,7 @@ func login(base string) (*http.Cookie, error) {
 
 // measure opens the dashboard cold (unlocking with the password in a fresh profile) and
 // warm (a new page load), and prints the times to data-state="ready", measured in the page.
-func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Duration, nEvents int) error {
+func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Duration, nEvents int, serverPid int) error {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.UserDataDir(filepath.Join(dir, "profile")),
@@ -570,6 +570,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 	}
 	stopTrace := startTrace(ctx, "cold")
 	cpu0 := cpu()
+	server0 := treeCPU(serverPid)
 	threads0 := threads()
 	var cold result
 	if err := eval(`(async () => {
@@ -584,6 +585,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		return fmt.Errorf("cold load: %w", err)
 	}
 	coldCPU := cpu() - cpu0
+	coldServer := treeCPU(serverPid) - server0
 	printThreads(threads0, threads())
 	if err := stopTrace(); err != nil {
 		return err
@@ -596,8 +598,8 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		text += "\nGET /api/login: " + login
 		return fmt.Errorf("cold load ended in state %q; the page says: %s", cold.State, text)
 	}
-	fmt.Printf("dashboard: %d events, cold (password submitted to ready: PBKDF2, one ECDH per visitor, AES-GCM per event): %.0f ms, Chromium CPU %.1f s (page views in the default range: %s, JS heap %.0f MB; phases in ms since navigation start, submitted at %.0f: %s)\n",
-		nEvents, cold.MS, coldCPU.Seconds(), cold.PageViews, cold.HeapMB, cold.Start, cold.Timings)
+	fmt.Printf("dashboard: %d events, cold (password submitted to ready: PBKDF2, one ECDH per visitor, AES-GCM per event): %.0f ms, Chromium CPU %.1f s, server CPU %.1f s (page views in the default range: %s, JS heap %.0f MB; phases in ms since navigation start, submitted at %.0f: %s)\n",
+		nEvents, cold.MS, coldCPU.Seconds(), coldServer.Seconds(), cold.PageViews, cold.HeapMB, cold.Start, cold.Timings)
 
 	if os.Getenv("BENCH_DIAGNOSE") != "" {
 		var diag any
