@@ -231,6 +231,9 @@ export class AccountLoader {
     let downloaded = 0
     const inFlight = []
     const t0 = Date.now()
+    let idleSince = t0 // the wait for each page is reported as timings.feedWait
+    let feedWait = 0
+    let workerWait = 0
     await runFeed({
       fetchPage: (since) => this.api.get(feedPath(this.base + '/events', since, this.limit)),
       loadCursor: () => this.cursor,
@@ -242,6 +245,7 @@ export class AccountLoader {
         this.changed = Infinity
       },
       store: async (page) => {
+        feedWait += Date.now() - idleSince
         const events = page.events || []
         const tombstones = page.tombstones || []
         if (typeof page.retentionDays === 'number' && page.retentionDays > 0) this.retentionMs = page.retentionDays * DAY
@@ -255,15 +259,21 @@ export class AccountLoader {
             this.known.delete(ts.target)
           }
         }
+        const w0 = Date.now()
         while (inFlight.length > IN_FLIGHT) await inFlight.shift()
+        workerWait += Date.now() - w0
         downloaded += events.length
         this.stats.downloaded += events.length
         this.changed += events.length + tombstones.length
         this.onProgress({ phase: 'events', done: downloaded })
+        idleSince = Date.now()
       }
     })
     await Promise.all(inFlight)
-    this.stats.timings.ingest = (this.stats.timings.ingest || 0) + Date.now() - t0
+    const timings = this.stats.timings
+    timings.ingest = (timings.ingest || 0) + Date.now() - t0
+    timings.feedWait = (timings.feedWait || 0) + feedWait
+    timings.workerWait = (timings.workerWait || 0) + workerWait
   }
 
   // expire drops events older than the retention, as the server does (PROTOCOL §5).

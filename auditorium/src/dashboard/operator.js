@@ -128,6 +128,7 @@ export function OperatorDashboard ({ login }) {
   useEffect(() => {
     if (!accountId) return
     let live = true
+    let shown = 0
     setLoaded(null)
     setResult(null)
     setError(null)
@@ -139,7 +140,14 @@ export function OperatorDashboard ({ login }) {
       loginId: login.loginId,
       accountId,
       factory: services.factory,
-      onProgress: p => live && setProgress(p)
+      // progress re-renders the page: at most four times a second (a million events are
+      // hundreds of pages and unwrap batches)
+      onProgress: p => {
+        const t = Date.now()
+        if (!live || (t - shown < 250 && p.phase !== 'ready')) return
+        shown = t
+        setProgress(p)
+      }
     })
     loader.onIdle = () => live && setWriting(false)
     loader.load().then(summary => {
