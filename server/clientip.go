@@ -26,20 +26,37 @@ type clientKey struct{}
 // is not trusted, and X-Forwarded-Proto says whether the client used https.
 // Headers from any other peer are ignored, so nobody can pick their own
 // address for the rate limits.
+//
+// After requestID it keeps the client in the request's requestInfo rather
+// than copying the request for a context value of its own.
 func resolveClient(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c := clientOf(r, trusted)
+			if info := infoFrom(r.Context()); info != nil {
+				info.client, info.hasClient = c, true
+				next.ServeHTTP(w, r)
+				return
+			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
 		})
 	}
+}
+
+// clientOfRequest returns what resolveClient found out about r's client.
+func clientOfRequest(r *http.Request) (client, bool) {
+	if info := infoFrom(r.Context()); info != nil && info.hasClient {
+		return info.client, true
+	}
+	c, ok := r.Context().Value(clientKey{}).(client)
+	return c, ok
 }
 
 // clientIP is the address of the client that sent r: the key of per-client
 // rate limits. It is never logged or stored. Without resolveClient in the
 // chain it is the peer address.
 func clientIP(r *http.Request) netip.Addr {
-	if c, ok := r.Context().Value(clientKey{}).(client); ok {
+	if c, ok := clientOfRequest(r); ok {
 		return c.ip
 	}
 	return peerAddr(r)
@@ -48,7 +65,7 @@ func clientIP(r *http.Request) netip.Addr {
 // secureRequest reports whether the client reached the instance over https:
 // TLS on our own listener, or a trusted proxy's X-Forwarded-Proto: https.
 func secureRequest(r *http.Request) bool {
-	if c, ok := r.Context().Value(clientKey{}).(client); ok {
+	if c, ok := clientOfRequest(r); ok {
 		return c.secure
 	}
 	return r.TLS != nil

@@ -4,7 +4,6 @@
 package server
 
 import (
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,8 +47,7 @@ func checkCSRF(r *http.Request, allowed map[string]bool) error {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return nil
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		return csrfError("content type must be application/json")
 	}
 	if vs := r.Header.Values("Origin"); len(vs) > 0 {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync"
 )
 
 // defaultBodyLimit bounds request bodies unless a route group sets a smaller
@@ -28,22 +29,27 @@ type validator interface {
 // Content-Type application/json (415), rejects bodies over the default limit
 // (413; route groups may set smaller ones), unknown fields and trailing data
 // (400), and runs T's Valid method when it has one (400 with the fields).
+//
+// The body is read whole (within the limit) into a pooled buffer. When *T
+// has a fast path (fastDecoder) that accepts the body, encoding/json is not
+// involved; anything the fast path does not take goes through
+// encoding/json, which gives the same result it always did.
 func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != "application/json" {
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		return v, errUnsupportedMediaType
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, defaultBodyLimit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, defaultBodyLimit)); err != nil {
 		return v, decodeError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return v, decodeError(err)
+	body := buf.Bytes()
+	if fast, ok := any(&v).(fastDecoder); !ok || !fast.decodeJSONFast(body) {
+		v = *new(T)
+		if err := decodeJSON(body, &v); err != nil {
+			return v, err
 		}
-		return v, badRequest("unexpected data after the JSON value")
 	}
 	var val validator
 	switch x := any(&v).(type) {
@@ -58,6 +64,57 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 		}
 	}
 	return v, nil
+}
+
+// decodeJSON decodes body, one JSON value, into v, rejecting unknown fields
+// and trailing data.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err)
+		}
+		return badRequest("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// fastDecoder is implemented by request types of hot routes that parse
+// their usual body shape without encoding/json. decodeJSONFast returns
+// false, leaving the value to be reset and decoded again by encoding/json,
+// for anything it does not handle; when it returns true the value must be
+// exactly what encoding/json (with unknown fields disallowed) would give.
+type fastDecoder interface {
+	decodeJSONFast(body []byte) bool
+}
+
+// bodyBuffers holds request body buffers; buffers that grew beyond
+// maxPooledBody are dropped rather than kept.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 64 << 10
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBody {
+		return
+	}
+	b.Reset()
+	bodyBuffers.Put(b)
+}
+
+// isJSONContentType reports whether a Content-Type header value names
+// application/json (parameters such as charset allowed).
+func isJSONContentType(v string) bool {
+	// The value browsers and the vault send, without parsing.
+	if v == "application/json" {
+		return true
+	}
+	mediaType, _, err := mime.ParseMediaType(v)
+	return err == nil && mediaType == "application/json"
 }
 
 // decodeError turns a JSON decoding failure into a client error.
@@ -99,13 +156,27 @@ func respondJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		w.WriteHeader(status)
 		return
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		noteError(r.Context(), fmt.Errorf("encode response: %w", err))
-		b = []byte(`{"error":"internal server error","status":500}`)
-		status = http.StatusInternalServerError
+	var b []byte
+	if pre, ok := v.(encodedJSON); ok {
+		b = pre
+	} else {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			noteError(r.Context(), fmt.Errorf("encode response: %w", err))
+			b = []byte(`{"error":"internal server error","status":500}`)
+			status = http.StatusInternalServerError
+		}
+		b = append(b, '\n')
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// A shared, read-only value (see headerValue): Header.Set would
+	// allocate one per response.
+	w.Header()["Content-Type"] = hvJSON
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b)
 }
+
+// encodedJSON is a response body encoded in advance, with its final newline,
+// for hot routes; respondJSON writes it as it is.
+type encodedJSON []byte
+
+var hvJSON = headerValue("application/json; charset=utf-8")

@@ -24,6 +24,10 @@ import (
 type requestInfo struct {
 	id  string
 	err error
+	// client is set by resolveClient (when hasClient): both live in this
+	// one context value, so that a request's context is copied once.
+	client    client
+	hasClient bool
 }
 
 type requestInfoKey struct{}
@@ -52,10 +56,10 @@ func noteError(ctx context.Context, err error) {
 // sent by clients are ignored: they would let anyone write into the log.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := make([]byte, 8)
-		rand.Read(b)
-		info := &requestInfo{id: hex.EncodeToString(b)}
-		w.Header().Set("X-Request-Id", info.id)
+		var b [8]byte
+		rand.Read(b[:])
+		info := &requestInfo{id: hex.EncodeToString(b[:])}
+		w.Header()["X-Request-Id"] = []string{info.id}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 	})
 }

@@ -22,8 +22,8 @@ func addRoutes(r *chi.Mux, logger *slog.Logger, opts Options, store persistence.
 	op := newOperators(logger, opts, store, mail, loc)
 	v := newVisitors(logger, opts, store, loc, scriptFS)
 	r.Use(
-		resolveClient(opts.TrustedProxies),
 		requestID,
+		resolveClient(opts.TrustedProxies),
 		logRequests(logger),
 		recoverPanics,
 		securityHeaders(surfaceOther, secure),
