@@ -10,6 +10,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/offen/offen/persistence"
+
 	"context"
 	"time"
 )
@@ -129,4 +131,27 @@ func (s *Store) MigrateTo(ctx context.Context, id string) error {
 		return fmt.Errorf("no migration %s", id)
 	}
 	return s.migrate(ctx, migrations[:i+1])
+}
+
+// WriteDuplicateBatch writes in twice, with the same event ids, as one
+// group-commit batch (which must fail whole), and returns the error of the
+// first request.
+func (s *Store) WriteDuplicateBatch(in persistence.NewEvents) error {
+	now := s.now()
+	ids := make([]string, len(in.Payloads))
+	for i := range ids {
+		ids[i] = newULID(now)
+	}
+	var batch []*ingestRequest
+	for range 2 {
+		r := &ingestRequest{in: in, done: make(chan struct{})}
+		for i, p := range in.Payloads {
+			r.events = append(r.events, persistence.Event{EventID: ids[i], AccountID: in.AccountID, SecretID: in.SecretID, KeyID: in.KeyID, Payload: p})
+		}
+		batch = append(batch, r)
+	}
+	if err := s.ingest.write(batch); err != nil {
+		return err
+	}
+	return batch[0].err
 }

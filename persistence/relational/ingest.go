@@ -677,7 +677,12 @@ func (g *ingester) checkedInsertSQL(n int) string {
 		return q
 	}
 	var b strings.Builder
-	b.WriteString("INSERT INTO events (event_id, account_id, secret_id, key_id, payload, seq) " +
+	// OR ROLLBACK: a failing row ends the whole transaction (as any error
+	// of the batch does anyway), so SQLite keeps no statement journal for
+	// undoing just this statement. That journal holds the original of
+	// every page the statement changes and spills to a temporary file
+	// beyond 64 KiB: about as many writes again as the WAL gets.
+	b.WriteString("INSERT OR ROLLBACK INTO events (event_id, account_id, secret_id, key_id, payload, seq) " +
 		"SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (VALUES ")
 	for i := range n {
 		if i > 0 {

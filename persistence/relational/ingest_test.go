@@ -266,3 +266,25 @@ func TestGroupCommitDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupCommitFailedBatch: a batch that fails in its INSERT (two rows
+// with one event id) stores nothing, and the writer goes on committing.
+func TestGroupCommitFailedBatch(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		ctx := context.Background()
+		store := persistencetest.NewStore(t, d)
+		a := mustAccount(t, store)
+		v := mustVisitor(t, store, a.ID, "")
+		in := persistence.NewEvents{AccountID: a.ID, SecretID: v.SecretID, KeyID: v.KeyID, Payloads: []string{payload(), payload()}}
+		if err := store.WriteDuplicateBatch(in); err == nil {
+			t.Fatal("a batch with a duplicate event id was written")
+		}
+		if n, _ := store.Count(ctx, "events", ""); n != 0 {
+			t.Fatalf("got %d events after the failed batch, want 0", n)
+		}
+		mustEvents(t, store, v, 3)
+		if n, _ := store.Count(ctx, "events", ""); n != 3 {
+			t.Fatalf("got %d events, want 3", n)
+		}
+	})
+}
