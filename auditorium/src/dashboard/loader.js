@@ -23,7 +23,7 @@
 import { fromBase64Url } from '../../../keys/js/crypto.js'
 import { createKeyring, createOperatorCache } from './cache.js'
 import { deriveCacheKey, open, seal } from './seal.js'
-import { feedPath, runFeed } from './sync.js'
+import { feedPath, prefetchingFetcher, runFeed } from './sync.js'
 import { MAX_ULID, ulidAt } from './ulid.js'
 
 const DAY = 24 * 3600 * 1000
@@ -153,6 +153,18 @@ export class AccountLoader {
     this.secretsCursor = complete && keys.size + unreadable.size > 0 ? await this.cache.cursor('keyring') : undefined
   }
 
+  // fetcher returns the fetchPage of a feed: the next page is requested while a page is parsed
+  // (with an API client that can hand out the text of a response)
+  fetcher (feed) {
+    const pathOf = (since) => feedPath(this.base + feed, since, this.limit)
+    if (typeof this.api.request !== 'function') return (since) => this.api.get(pathOf(since))
+    return prefetchingFetcher(async (path) => {
+      const res = await this.api.request('GET', path, undefined, { raw: true })
+      if (!res || typeof res.text !== 'function') return res == null ? '' : JSON.stringify(res) // a client without raw responses
+      return res.status === 204 ? '' : res.text()
+    }, pathOf)
+  }
+
   // syncSecrets reads the secrets feed from the keyring's cursor; the secrets not unwrapped
   // yet go to the workers page by page.
   async syncSecrets () {
@@ -160,7 +172,7 @@ export class AccountLoader {
     const batches = []
     let next
     await runFeed({
-      fetchPage: (since) => this.api.get(feedPath(this.base + '/secrets', since, this.limit)),
+      fetchPage: this.fetcher('/secrets'),
       loadCursor: () => this.secretsCursor,
       // kept until the secrets of this run are unwrapped and in the keyring (below)
       saveCursor: async (cursor) => { next = cursor },
@@ -235,7 +247,7 @@ export class AccountLoader {
     let feedWait = 0
     let workerWait = 0
     await runFeed({
-      fetchPage: (since) => this.api.get(feedPath(this.base + '/events', since, this.limit)),
+      fetchPage: this.fetcher('/events'),
       loadCursor: () => this.cursor,
       // the workers have the page (they handle requests in order); the snapshot saves the cursor
       saveCursor: async (next) => { this.cursor = next },

@@ -196,3 +196,38 @@ test('AccountLoader: reset clears the cache; an unreadable secret is counted; re
   assert.equal(m.pageViews, 4)
   assert.equal(m.uniqueVisitors, 2)
 })
+
+test('prefetchingFetcher: the next page is asked for before a page is parsed, one page ahead at most', async () => {
+  const { prefetchingFetcher } = await import('../../src/dashboard/sync.js')
+  const pages = { start: { events: [1], next: 'c1', more: true, reset: false }, c1: { events: [2], next: 'c2', more: true, reset: false }, c2: { events: [3], next: 'c3', more: false, reset: false } }
+  const requested = []
+  const release = new Map()
+  const getText = (path) => {
+    requested.push(path)
+    return new Promise(resolve => release.set(path, () => resolve(JSON.stringify(pages[path]) + '\n')))
+  }
+  const fetchPage = prefetchingFetcher(getText, since => since || 'start')
+  const p0 = fetchPage(undefined)
+  assert.deepEqual(requested, ['start'])
+  release.get('start')()
+  assert.deepEqual((await p0).events, [1])
+  assert.deepEqual(requested, ['start', 'c1'], 'c1 asked for while start was parsed')
+  // c1 arrives before runFeed asks for it: c2 is not fetched yet (one page ahead at most)
+  release.get('c1')()
+  await new Promise(resolve => setTimeout(resolve, 10))
+  assert.deepEqual(requested, ['start', 'c1'])
+  const p1 = fetchPage('c1')
+  assert.deepEqual(requested, ['start', 'c1', 'c2'])
+  assert.deepEqual((await p1).events, [2])
+  release.get('c2')()
+  const p2 = fetchPage('c2')
+  assert.deepEqual((await p2).events, [3])
+  await new Promise(resolve => setTimeout(resolve, 10))
+  assert.deepEqual(requested, ['start', 'c1', 'c2'], 'nothing after the last page')
+  // a cursor other than the guessed one is fetched as asked
+  const p3 = fetchPage('other')
+  assert.deepEqual(requested.at(-1), 'other')
+  pages.other = { events: [], next: 'x', more: false, reset: true }
+  release.get('other')()
+  assert.equal((await p3).reset, true)
+})
