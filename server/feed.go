@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/offen/offen/persistence"
@@ -71,9 +72,26 @@ type streamWriter struct {
 	buf *bufio.Writer
 }
 
+// streamBuffers pools the buffers of streamed responses (a feed page is
+// many of them in a row during a dashboard's cold load).
+var streamBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
 func newStreamWriter(w http.ResponseWriter, contentType string) *streamWriter {
 	cw := &committedWriter{w: w, contentType: contentType}
-	return &streamWriter{w: w, cw: cw, buf: bufio.NewWriterSize(cw, 32<<10)}
+	buf := streamBuffers.Get().(*bufio.Writer)
+	buf.Reset(cw)
+	return &streamWriter{w: w, cw: cw, buf: buf}
+}
+
+// release returns the buffer to the pool once the response is done (or
+// aborted); the writer must not be used afterwards.
+func (s *streamWriter) release() {
+	if s.buf == nil {
+		return
+	}
+	s.buf.Reset(nil)
+	streamBuffers.Put(s.buf)
+	s.buf = nil
 }
 
 func (s *streamWriter) write(b []byte) error {
@@ -152,6 +170,48 @@ func (p *pageWriter) item(kind string, v any) error {
 	}
 	p.empty = false
 	return p.write(b)
+}
+
+// itemBuffer starts the next item of kind for a caller that encodes it
+// itself: it returns the buffer's free space, with the separator from the
+// previous item already in it, for the caller to append the item's JSON to
+// and hand to write at once. size is the item's expected length; when it
+// fits the buffer at all, the buffer is flushed first if needed so that the
+// item is encoded in place without an allocation.
+func (p *pageWriter) itemBuffer(kind string, size int) ([]byte, error) {
+	if err := p.advance(kind); err != nil {
+		return nil, err
+	}
+	if p.buf.Available() <= size && p.buf.Buffered() > 0 {
+		if err := p.buf.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	b := p.buf.AvailableBuffer()
+	if !p.empty {
+		b = append(b, ',')
+	}
+	p.empty = false
+	return b, nil
+}
+
+// appendJSONString appends s as a JSON string exactly as encoding/json
+// encodes it. Feed values (ids, ASCII ciphertexts) take the fast path;
+// anything with bytes encoding/json escapes or might (controls, quotes,
+// backslashes, <, >, &, non-ASCII) is left to encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil { // not for a string; kept for form's sake
+				panic(err)
+			}
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // end writes the remaining empty arrays and the fields of tail, a struct

@@ -302,6 +302,7 @@ func handleVisitorEvents(v *visitors) http.HandlerFunc {
 		}
 		extendWriteDeadline(w)
 		pw := newPageWriter(w, "events", "tombstones")
+		defer pw.release()
 		seen := map[string]bool{}
 		var order []string
 		note := func(id string) {
@@ -363,6 +364,7 @@ func handleExport(v *visitors) http.HandlerFunc {
 		extendWriteDeadline(w)
 		w.Header().Set("Content-Disposition", `attachment; filename="offen-events.ndjson"`)
 		sw := newStreamWriter(w, "application/x-ndjson")
+		defer sw.release()
 		if len(secretIDs) == 0 {
 			sw.finish()
 			return
