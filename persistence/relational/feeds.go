@@ -264,17 +264,19 @@ func (s *Store) eventFeed(ctx context.Context, op string, q persistence.FeedQuer
 		defer rows.Close()
 		emitted, j := 0, 0
 		more := false
+		// One row variable and one list of scan targets for the page: what
+		// Scan is given escapes, and per row that would be an allocation.
+		var row persistence.Event
+		dest := []any{&row.EventID, &row.AccountID, &row.SecretID, &row.KeyID, &row.Payload, &row.Seq}
+		if sc.account != "" {
+			dest = slices.Delete(dest, 1, 2)
+		}
 		for rows.Next() {
-			e := persistence.Event{AccountID: sc.account}
-			var err error
-			if sc.account != "" {
-				err = rows.Scan(&e.EventID, &e.SecretID, &e.KeyID, &e.Payload, &e.Seq)
-			} else {
-				err = rows.Scan(&e.EventID, &e.AccountID, &e.SecretID, &e.KeyID, &e.Payload, &e.Seq)
-			}
-			if err != nil {
+			row = persistence.Event{AccountID: sc.account}
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
+			e := row
 			pos := position{seq: e.Seq, kind: kindItem, id: e.EventID}
 			for j < len(stones) && stonePos(j).compare(pos) < 0 {
 				j++
@@ -341,15 +343,18 @@ func (s *Store) AccountSecrets(ctx context.Context, accountID string, q persiste
 		last := r.from.pos
 		n := 0
 		more := false
+		var row secretRecord
+		dest := []any{&row.KeyID, &row.AccountID, &row.SecretID, &row.WrappedSecret, &row.Seq, &row.CreatedAt}
 		for rows.Next() {
 			if n == r.limit {
 				more = true
 				break
 			}
-			var rec secretRecord
-			if err := rows.Scan(&rec.KeyID, &rec.AccountID, &rec.SecretID, &rec.WrappedSecret, &rec.Seq, &rec.CreatedAt); err != nil {
+			row = secretRecord{}
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
+			rec := row
 			if items.Secret != nil {
 				if err := items.Secret(rec.toDomain()); err != nil {
 					cbErr = err
