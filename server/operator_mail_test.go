@@ -26,11 +26,10 @@ func mailText(t *testing.T, srv *smtptest.Server, n int) string {
 	return string(b)
 }
 
-// TestMailedLinksUsePublicURL: reset and invitation mails, caught by a real
-// SMTP server, link to the configured public URL even when the requests
-// carry a forged Host and X-Forwarded-Host (P13).
-func TestMailedLinksUsePublicURL(t *testing.T) {
-	t.Parallel()
+// newMailingInstance starts an instance that sends its mails over SMTP to
+// a real server inside the test.
+func newMailingInstance(t *testing.T) (*instance, *smtptest.Server) {
+	t.Helper()
 	sink := smtptest.Start(t, smtptest.Options{Security: smtptest.SecurityNone})
 	in := newInstance(t, func(logger *slog.Logger) mailer.Mailer {
 		m, err := mailer.NewSMTP(mailer.SMTPOptions{Host: "127.0.0.1", Port: sink.Port, Sender: "offen@example.org",
@@ -40,6 +39,15 @@ func TestMailedLinksUsePublicURL(t *testing.T) {
 		}
 		return m
 	})
+	return in, sink
+}
+
+// TestMailedLinksUsePublicURL: reset and invitation mails, caught by a real
+// SMTP server, link to the configured public URL even when the requests
+// carry a forged Host and X-Forwarded-Host (P13).
+func TestMailedLinksUsePublicURL(t *testing.T) {
+	t.Parallel()
+	in, sink := newMailingInstance(t)
 	o := newOperator("ops@example.org")
 	a, r := in.setup(t, o, "")
 	r.must(t, http.StatusCreated)
@@ -81,15 +89,7 @@ func TestMailedLinksUsePublicURL(t *testing.T) {
 // refused before anything is sent.
 func TestMailLanguage(t *testing.T) {
 	t.Parallel()
-	sink := smtptest.Start(t, smtptest.Options{Security: smtptest.SecurityNone})
-	in := newInstance(t, func(logger *slog.Logger) mailer.Mailer {
-		m, err := mailer.NewSMTP(mailer.SMTPOptions{Host: "127.0.0.1", Port: sink.Port, Sender: "offen@example.org",
-			Security: mailer.SecurityNone, Auth: mailer.AuthNone})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	})
+	in, sink := newMailingInstance(t)
 	o := newOperator("ops@example.org")
 	a, r := in.setup(t, o, "")
 	r.must(t, http.StatusCreated)
