@@ -96,11 +96,7 @@ func (a *app) setup(ctx context.Context, p setupParams) error {
 		return err
 	}
 
-	logger, err := newLogger(cfg, a.stderr)
-	if err != nil {
-		return err
-	}
-	store, err := newStore(ctx, cfg, logger)
+	store, err := a.openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -34,16 +34,21 @@ func (a *app) withStore(ctx context.Context, fn func(Config, *relational.Store) 
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(cfg, a.stderr)
-	if err != nil {
-		return err
-	}
-	store, err := newStore(ctx, cfg, logger)
+	store, err := a.openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	return fn(cfg, store)
+}
+
+// openStore opens the database of cfg with the process logger of cfg.
+func (a *app) openStore(ctx context.Context, cfg Config) (*relational.Store, error) {
+	logger, err := newLogger(cfg, a.stderr)
+	if err != nil {
+		return nil, err
+	}
+	return newStore(ctx, cfg, logger)
 }
 
 // newStore opens the configured database.
