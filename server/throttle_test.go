@@ -200,7 +200,7 @@ func TestLoginDayOfMaximalAttack(t *testing.T) {
 		start := clock.Now()
 		accepted, i := 0, 0
 		for clock.Now().Sub(start) <= day {
-			a, err := th.beginLogin("192.0.2.1", fmt.Sprintf("login-%d", i))
+			a, err := th.beginLogin("192.0.2.1", fmt.Sprintf("login-%d", i), "")
 			i++
 			if err != nil {
 				var te *throttledError
@@ -231,7 +231,7 @@ func TestLoginDayOfMaximalAttack(t *testing.T) {
 		for clock.Now().Sub(start) <= day {
 			ip := fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff)
 			i++
-			a, err := th.beginLogin(ip, "victim")
+			a, err := th.beginLogin(ip, "victim", "")
 			if err != nil {
 				var te *throttledError
 				errors.As(err, &te)
@@ -257,7 +257,7 @@ func TestLoginDayOfMaximalAttack(t *testing.T) {
 		start := clock.Now()
 		accepted := 0
 		for clock.Now().Sub(start) <= day {
-			a, err := th.beginLogin("192.0.2.1", "victim")
+			a, err := th.beginLogin("192.0.2.1", "victim", "")
 			if err != nil {
 				var te *throttledError
 				errors.As(err, &te)
@@ -283,7 +283,7 @@ func TestFloodDoesNotLockOutRealUser(t *testing.T) {
 	// 50 attempts per second for 5 s from one address.
 	admitted := 0
 	for range 250 {
-		if a, err := th.beginLogin("198.51.100.7", "operator"); err == nil {
+		if a, err := th.beginLogin("198.51.100.7", "operator", ""); err == nil {
 			admitted++
 			a.Done(false)
 		}
@@ -292,7 +292,7 @@ func TestFloodDoesNotLockOutRealUser(t *testing.T) {
 	if admitted > 250/20 {
 		t.Errorf("got %d of 250 admitted, want at most 5%%", admitted)
 	}
-	a, err := th.beginLogin("203.0.113.9", "operator")
+	a, err := th.beginLogin("203.0.113.9", "operator", "")
 	if err != nil {
 		t.Fatalf("real user from another address: got %v, want admitted", err)
 	}

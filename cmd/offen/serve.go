@@ -144,6 +144,7 @@ func (a *app) serveWith(ctx context.Context, cfg Config, o serveOptions) error {
 		InstanceOrigins: autoTLSOrigins(cfg.Server.AutoTLS),
 		Locale:          cfg.App.Locale,
 		Retention:       cfg.App.Retention.Duration(),
+		Argon2Workers:   cfg.Server.Argon2Workers,
 	}, store, mail, loc, auditorium.FS(), script.FS)
 	listen, err := listenOptions(cfg, o.host, store, logger)
 	if err != nil {
