@@ -23,9 +23,12 @@ import (
 // unknown addresses take the same way through it (P4).
 
 const (
-	// maxDefaultArgonWorkers caps the default pool: the cores beyond it
-	// would add login throughput nobody needs at 19 MiB each.
-	maxDefaultArgonWorkers = 4
+	// maxDefaultArgonWorkers caps the default pool. A worker costs about
+	// 40 MB at peak, its 19 MiB and as much garbage of earlier runs awaiting
+	// the collector (measured: 200 concurrent logins grew the process by
+	// 111 MB with 2 workers, 187 MB with 4, 338 MB with 8); two already
+	// check tens of logins per second.
+	maxDefaultArgonWorkers = 2
 	// argonQueuePerWorker is how many runs may wait per worker.
 	argonQueuePerWorker = 16
 	// argonQueueWait is the longest a run waits for a worker.
@@ -33,7 +36,7 @@ const (
 )
 
 // DefaultArgonWorkers is the pool size used when Options.Argon2Workers is
-// zero: one per core, at most four.
+// zero: one per core, at most two.
 func DefaultArgonWorkers() int {
 	return min(runtime.GOMAXPROCS(0), maxDefaultArgonWorkers)
 }

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -185,6 +186,122 @@ func TestBudgetCountsOnlyFailuresAndInflight(t *testing.T) {
 	}
 }
 
+func TestBackoffReserveSettle(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	bt := newBackoffTable(time.Second, 15*time.Minute, time.Hour, 100)
+	reserve := func() (time.Duration, bool) {
+		wait, _, ok := bt.Reserve(clock.Now(), "k")
+		return wait, ok
+	}
+	if _, ok := reserve(); !ok {
+		t.Fatal("first attempt refused")
+	}
+	// A second attempt while the first is under way waits as if the first
+	// had failed.
+	if wait, ok := reserve(); ok || wait != time.Second {
+		t.Fatalf("parallel attempt: got ok %v, wait %v; want refused for 1s", ok, wait)
+	}
+	bt.Settle(clock.Now(), "k", attemptFailed)
+	if wait, ok := reserve(); ok || wait != time.Second {
+		t.Fatalf("after a failure: got ok %v, wait %v; want refused for 1s", ok, wait)
+	}
+	clock.Advance(time.Second)
+	if _, ok := reserve(); !ok {
+		t.Fatal("refused after the backoff")
+	}
+	if wait, ok := reserve(); ok || wait != 2*time.Second {
+		t.Fatalf("parallel attempt after one failure: got ok %v, wait %v; want refused for 2s", ok, wait)
+	}
+	// An attempt that checked nothing costs nothing.
+	bt.Settle(clock.Now(), "k", attemptUnchecked)
+	if _, ok := reserve(); !ok {
+		t.Fatal("refused after an unchecked attempt")
+	}
+	bt.Settle(clock.Now(), "k", attemptSucceeded)
+	if got := bt.Len(); got != 0 {
+		t.Errorf("got %d entries after success, want 0", got)
+	}
+}
+
+func TestArgonPool(t *testing.T) {
+	t.Parallel()
+	p := newArgonPool(1, time.Minute)
+	hold, held := make(chan struct{}), make(chan struct{})
+	go p.run(t.Context(), false, func() { close(held); <-hold })
+	<-held
+	queued := func(lane int) int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.queues[lane])
+	}
+	waitQueued := func(lane, n int) {
+		for queued(lane) < n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	order := make(chan string, 2)
+	done := make(chan error, 2)
+	go func() { done <- p.run(t.Context(), false, func() { order <- "stranger" }) }()
+	waitQueued(1, 1)
+	go func() { done <- p.run(t.Context(), true, func() { order <- "owner" }) }()
+	waitQueued(0, 1)
+
+	// The queue of strangers is full at 16 per worker: the next is refused
+	// at once, with a Retry-After.
+	var fillers sync.WaitGroup
+	for range argonQueuePerWorker - 1 {
+		fillers.Go(func() { p.run(t.Context(), false, func() {}) })
+	}
+	waitQueued(1, argonQueuePerWorker)
+	var te *throttledError
+	if err := p.run(t.Context(), false, func() { t.Error("ran past a full queue") }); !errors.As(err, &te) || te.retryAfter <= 0 {
+		t.Errorf("full queue: got %v, want a throttledError", err)
+	}
+	// A canceled request leaves the queue.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.run(ctx, true, func() { t.Error("ran a canceled request") }); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: got %v, want context.Canceled", err)
+	}
+	if got := queued(0); got != 1 {
+		t.Errorf("got %d trusted runs queued, want 1", got)
+	}
+
+	// The owner, queued after the stranger, runs first.
+	close(hold)
+	if first, second := <-order, <-order; first != "owner" || second != "stranger" {
+		t.Errorf("got %s before %s, want the owner first", first, second)
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	fillers.Wait()
+	if got := p.runs.Load(); got != 3+argonQueuePerWorker-1 {
+		t.Errorf("got %d runs, want %d", got, 3+argonQueuePerWorker-1)
+	}
+}
+
+func TestArgonPoolWaitEnds(t *testing.T) {
+	t.Parallel()
+	p := newArgonPool(1, 10*time.Millisecond)
+	hold, held := make(chan struct{}), make(chan struct{})
+	defer close(hold)
+	go p.run(t.Context(), false, func() { close(held); <-hold })
+	<-held
+	var te *throttledError
+	if err := p.run(t.Context(), false, func() { t.Error("ran while the worker was busy") }); !errors.As(err, &te) {
+		t.Fatalf("got %v, want a throttledError once the wait ends", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queues[1]) != 0 {
+		t.Error("a run that gave up is still queued")
+	}
+}
+
 // TestLoginDayOfMaximalAttack replays a day of the strongest attack the
 // throttles allow, with an injected clock, and counts the attempts that
 // reach the password check against the bounds of PROTOCOL §7.5: 14,410
@@ -274,6 +391,42 @@ func TestLoginDayOfMaximalAttack(t *testing.T) {
 			t.Errorf("got %d guesses, want at most %d", accepted, 11+96)
 		}
 	})
+}
+
+// TestLoginDayWithStolenDeviceToken: whoever holds a browser's device token
+// guesses under that token's own backoff and budget, from any number of
+// addresses, and leaves the login's shared budget alone.
+func TestLoginDayWithStolenDeviceToken(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	th := newThrottles(clock.Now, DefaultThrottleLimits())
+	start := clock.Now()
+	accepted, i := 0, 0
+	for clock.Now().Sub(start) <= 24*time.Hour {
+		ip := fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff)
+		i++
+		a, err := th.beginLogin(ip, "victim", "stolen")
+		if err != nil {
+			var te *throttledError
+			errors.As(err, &te)
+			clock.Advance(max(te.retryAfter, time.Millisecond))
+			continue
+		}
+		accepted++
+		a.Done(false)
+	}
+	t.Logf("a stolen device token from fresh addresses, a day: %d guesses checked", accepted)
+	if accepted > 11+96 {
+		t.Errorf("got %d guesses, want at most %d (the token's backoff)", accepted, 11+96)
+	}
+	for range 30 {
+		a, err := th.beginLogin("203.0.113.9", "victim", "")
+		if err != nil {
+			t.Fatalf("the login's shared budget was drained by the token's guesses: %v", err)
+		}
+		a.Done(false)
+		clock.Advance(time.Hour)
+	}
 }
 
 func TestFloodDoesNotLockOutRealUser(t *testing.T) {

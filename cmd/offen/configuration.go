@@ -42,7 +42,7 @@ type Config struct {
 		AutoTLS          []string `env:"OFFEN_SERVER_AUTOTLS" default:"" help:"comma-separated host names to request certificates for (autocert)"`
 		LetsEncryptEmail string   `env:"OFFEN_SERVER_LETSENCRYPTEMAIL" default:"" help:"contact address given to the ACME directory"`
 		ACMEDirectory    string   `env:"OFFEN_SERVER_ACMEDIRECTORY" default:"https://acme-v02.api.letsencrypt.org/directory" help:"ACME directory URL (Let's Encrypt by default)"`
-		Argon2Workers    int      `env:"OFFEN_SERVER_ARGON2WORKERS" default:"0" help:"password checks (argon2id, 19 MiB each) run at once for logins and new passwords; 0 means one per CPU core, at most 4"`
+		Argon2Workers    int      `env:"OFFEN_SERVER_ARGON2WORKERS" default:"0" help:"password checks (argon2id, 19 MiB each) run at once for logins and new passwords; 0 means one per CPU core, at most 2"`
 	}
 	Database struct {
 		Dialect           string `env:"OFFEN_DATABASE_DIALECT" default:"sqlite3" help:"sqlite3, mysql or postgres"`
