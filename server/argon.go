@@ -25,9 +25,9 @@ import (
 const (
 	// maxDefaultArgonWorkers caps the default pool. A worker costs about
 	// 40 MB at peak, its 19 MiB and as much garbage of earlier runs awaiting
-	// the collector (measured: 200 concurrent logins grew the process by
-	// 111 MB with 2 workers, 187 MB with 4, 338 MB with 8); two already
-	// check tens of logins per second.
+	// the collector (measured on 2 cores: 200 concurrent logins grew the
+	// process by 111 MB with 2 workers, 187 MB with 4, 338 MB with 8); two
+	// already check tens of logins per second (one run takes about 50 ms).
 	maxDefaultArgonWorkers = 2
 	// argonQueuePerWorker is how many runs may wait per worker.
 	argonQueuePerWorker = 16
