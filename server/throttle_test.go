@@ -7,9 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,6 +286,34 @@ func TestArgonPool(t *testing.T) {
 	fillers.Wait()
 	if got := p.runs.Load(); got != 3+argonQueuePerWorker-1 {
 		t.Errorf("got %d runs, want %d", got, 3+argonQueuePerWorker-1)
+	}
+}
+
+// TestArgonOnlyInPool: every argon2id run of the server goes through the
+// pool, so no route can run more than its workers at once.
+func TestArgonOnlyInPool(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == "argon.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "keys" && (sel.Sel.Name == "HashAuthKey" || sel.Sel.Name == "VerifyAuthKey") {
+					t.Errorf("%s: keys.%s outside the argon2 pool", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+			}
+			return true
+		})
 	}
 }
 
