@@ -170,7 +170,7 @@ func expireLoop(ctx context.Context, logger *slog.Logger, store persistence.Main
 		case res.Skipped:
 			logger.Debug("expire skipped: another instance holds the lease")
 		default:
-			logger.Info("expired data", "events", res.Events, "secrets", res.Secrets,
+			logger.Info("expired data", "events", res.Events, "secrets", res.Secrets, "segments", res.Segments,
 				"tombstones", res.Tombstones, "sessions", res.Sessions, "tokens", res.Tokens)
 		}
 		select {
