@@ -26,6 +26,7 @@ var journeys = []journey{
 	{"host page allow", journeyHostAllow},
 	{"host page deny", journeyHostDeny},
 	{"dashboard numbers", journeyDashboardNumbers},
+	{"dashboard view in the address", journeyDashboardView},
 	{"visitor view export delete opt-out", journeyVisitorView},
 	{"invite and join", journeyInviteJoin},
 	{"forgot and reset with recovery code", journeyForgotReset},

@@ -341,8 +341,9 @@ export function Realtime ({ m, explain, note, label = (f, k) => k }) {
 }
 
 /**
- * Retention: four weekly cohorts; the share of each seen again in each later week (week 0,
- * always everyone, is left out so that the table fits a phone).
+ * Retention: four weekly cohorts; the share of each seen again in each later week, under one
+ * group header with the week numbers below (week 0, always everyone, is left out: so the
+ * table fits a phone in every language).
  */
 export function Retention ({ m, explain, note }) {
   const i18n = useI18n()
@@ -352,11 +353,16 @@ export function Retention ({ m, explain, note }) {
   return html`<${Panel} name="retention" explain=${explain} note=${note}>
     <table class="retention">
       <caption class="visually-hidden">${t('dashboard.panel.retention')}</caption>
-      <thead><tr>
-        <th scope="col">${t('dashboard.retention.cohort')}</th>
-        <th scope="col" class="num">${t('dashboard.column.visitors')}</th>
-        ${later.map(j => html`<th scope="col" class="num">${t('dashboard.retention.week', { n: number(j) })}</th>`)}
-      </tr></thead>
+      <thead>
+        <tr>
+          <th scope="col" rowspan="2">${t('dashboard.retention.cohort')}</th>
+          <th scope="col" rowspan="2" class="num">${t('dashboard.column.visitors')}</th>
+          ${later.length > 0 && html`<th scope="colgroup" colspan=${later.length} class="later">${t('dashboard.retention.later')}</th>`}
+        </tr>
+        <tr>
+          ${later.map(j => html`<th scope="col" class="num"><span aria-hidden="true">+${number(j)}</span><span class="visually-hidden">${t('dashboard.retention.week', { n: number(j) })}</span></th>`)}
+        </tr>
+      </thead>
       <tbody>
         ${cohorts.map(c => html`<tr>
           <th scope="row">${i18n.date(c.start, { month: 'short', day: 'numeric' })}</th>
