@@ -35,6 +35,8 @@ func journeyDashboardView(t *testing.T, d Database) {
 	b := NewBrowser(t)
 	signIn(b, o, o.Email, o.Password)
 	b.WaitVisible(".dashboard[data-state=ready]")
+	// the countries map is fetched once there are countries to show
+	b.WaitVisible(`[data-panel=countries] svg.world-map path[data-country=DE].shade-5`)
 
 	for _, width := range []int64{1366, 390, 360} {
 		b.do(chromedp.EmulateViewport(width, 900))

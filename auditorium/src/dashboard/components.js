@@ -15,6 +15,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { html } from '../lib/html.js'
 import { useI18n } from '../lib/i18n.js'
+import { CountryMap } from './worldmap.js'
 
 const ROWS = 10
 
@@ -291,9 +292,10 @@ export function csvOf (head, body) {
 
 /**
  * DataTable shows rows [{key, ...}] with 10 rows and "show all"; onFilter(filter, key);
- * label(filter, key) is the shown key (keyLabeler); onExport(name, csv) adds a CSV button.
+ * label(filter, key) is the shown key (keyLabeler); onExport(name, csv) adds a CSV button;
+ * before is shown above the table (the countries map).
  */
-export function DataTable ({ name, rows, filter, columns, onFilter, explain, active, label, note, onExport }) {
+export function DataTable ({ name, rows, filter, columns, onFilter, explain, active, label, note, onExport, before }) {
   const i18n = useI18n()
   const { t } = i18n
   const [all, setAll] = useState(false)
@@ -304,6 +306,7 @@ export function DataTable ({ name, rows, filter, columns, onFilter, explain, act
   const actions = onExport && rows.length > 0 && html`<button type="button" class="button button-small" data-export=${name}
     aria-label=${t('dashboard.export.tableOf', { name: title })} onClick=${() => onExport(name, csvOf(cells.head, cells.body))}>${t('dashboard.export.csv')}</button>`
   return html`<${Panel} name=${name} explain=${explain} note=${note} actions=${actions}>
+    ${before}
     ${rows.length === 0
       ? html`<p class="muted">${t('dashboard.table.empty')}</p>`
       : html`<table>
@@ -403,7 +406,8 @@ export function MetricsView ({ m, filters = {}, onFilter, onExport, explain = fa
     <${Chart} m=${m} explain=${explain} />
     <div class="grid">
       ${TABLES.map(([name, field, filter, columns]) => html`<${DataTable} key=${name} name=${name} rows=${m[field] || []} label=${label}
-        filter=${filter} columns=${columns} onFilter=${onFilter} onExport=${onExport} explain=${explain} active=${Object.hasOwn(filters, filter)} />`)}
+        filter=${filter} columns=${columns} onFilter=${onFilter} onExport=${onExport} explain=${explain} active=${Object.hasOwn(filters, filter)}
+        before=${name === 'countries' && html`<${CountryMap} rows=${m[field] || []} onFilter=${Object.hasOwn(filters, filter) ? undefined : onFilter} />`} />`)}
       ${children}
       <${Realtime} m=${m} explain=${explain} note=${ignored} label=${label} />
       <${Retention} m=${m} explain=${explain} note=${ignored} />

@@ -44,7 +44,8 @@ async function setup ({ retentionDays = 186, pages = 3, search } = {}) {
     factory,
     createMetrics: () => inProcessMetrics(factory),
     refreshMs: 3600000,
-    now: () => NOW
+    now: () => NOW,
+    loadWorldMap: async () => ({ width: 30, height: 10, countries: [['DE', 'M0,0h10v10h-10z'], ['FR', 'M10,0h10v10h-10z'], ['US', 'M20,0h10v10h-10z']] })
   }
   window.history.replaceState(null, '', '/auditorium/' + (search ? search(acc) : '?account=' + acc.accountId))
   const page = await renderPage(html`<${OperatorDashboard} login=${login} />`, { services })
@@ -229,4 +230,16 @@ test('the chart reads out a period on arrow keys', async () => {
     const tip = root.querySelector('#' + li.getAttribute('aria-describedby'))
     assert.ok(tip && tip.textContent.length > 10, li.getAttribute('aria-label'))
   }
+})
+
+test('the countries map shades countries by sessions; a click filters', async () => {
+  const { root } = await setup()
+  const path = (code) => root.querySelector(`[data-panel="countries"] svg.world-map path[data-country="${code}"]`)
+  await waitFor(() => path('DE'))
+  assert.equal(root.querySelector('svg.world-map').getAttribute('role'), 'img')
+  assert.match(path('DE').getAttribute('class'), /shade-5/)
+  assert.match(path('US').getAttribute('class'), /shade-0/)
+  assert.match(path('FR').querySelector('title').textContent, /France: 2 sessions/)
+  path('FR').dispatchEvent(new MouseEvent('click', { bubbles: true }))
+  await waitFor(() => params().get('country') === 'FR' && ready(root) && figure(root, 'pageViews') === '6')
 })
