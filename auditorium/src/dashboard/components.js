@@ -15,6 +15,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { html } from '../lib/html.js'
 import { useI18n } from '../lib/i18n.js'
+import { csvOf } from './csv.js'
 import { CountryMap } from './worldmap.js'
 
 const ROWS = 10
@@ -279,15 +280,6 @@ export function tableCells (i18n, { rows, filter, columns, label = (f, k) => k }
     head: [t(`dashboard.column.${filter}`), ...columns.map(([c]) => t(`dashboard.column.${c}`))],
     body: rows.map(r => [label(filter, r.key), ...columns.map(([c, kind]) => format(kind, r[c]))])
   }
-}
-
-/** csvOf writes a header and rows of text as CSV (RFC 4180). */
-export function csvOf (head, body) {
-  const cell = (v) => {
-    const s = v === undefined || v === null ? '' : String(v)
-    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s
-  }
-  return [head, ...body].map(r => r.map(cell).join(',')).join('\r\n') + '\r\n'
 }
 
 /**

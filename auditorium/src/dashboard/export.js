@@ -8,7 +8,7 @@
 // are kept. The server sees the same feed reads as a cold load.
 
 import { feedPath, runFeed } from './sync.js'
-import { csvOf } from './components.js'
+import { csvOf } from './csv.js'
 
 const PAGE = 5000
 

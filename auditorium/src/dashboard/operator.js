@@ -195,7 +195,8 @@ export function OperatorDashboard ({ login }) {
   const bounds = rangeBounds(effectiveRange, now, custom)
   const allowedResolutions = bounds ? resolutionsFor(bounds.from, bounds.to) : []
   const effectiveResolution = allowedResolutions.includes(view.resolution) ? view.resolution : allowedResolutions[0]
-  const queryKey = loaded && bounds ? JSON.stringify([accountId, bounds, effectiveResolution, filters, tick]) : null
+  const question = loaded && bounds ? JSON.stringify([accountId, bounds, effectiveResolution, filters]) : null
+  const queryKey = question && question + tick
 
   // query the workers whenever the question changes
   useEffect(() => {
@@ -205,7 +206,7 @@ export function OperatorDashboard ({ login }) {
     loaded.loader.query({ from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now })
       .then(m => {
         if (!live) return
-        setResult({ m, key: queryKey, filters, bounds, summary: loaded.loader.summary(), ms: Date.now() - started })
+        setResult({ m, key: queryKey, question, filters, bounds, summary: loaded.loader.summary(), ms: Date.now() - started })
         // the workers save their snapshots once the first figures are there: a worker handles
         // one request at a time, and encrypting a million events' columns takes a while
         const loader = loaded.loader
@@ -267,7 +268,8 @@ export function OperatorDashboard ({ login }) {
     </section>`
   }
   const timings = loaded && loaded.summary.stats.timings
-  const stale = !!result && !ready
+  // a quiet refresh asks the same question again: its figures are not stale meanwhile
+  const stale = !!result && result.question !== question
   return html`<section class="page dashboard" data-state=${state} aria-busy=${state === 'loading' ? 'true' : 'false'}
     data-timings=${timings ? JSON.stringify({ ...timings, query: result && result.ms }) : undefined} data-cache=${writing ? 'writing' : 'idle'}>
     <h1 id="page-title">${t('dashboard.operator.heading', { name })}</h1>
