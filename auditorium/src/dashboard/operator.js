@@ -4,8 +4,10 @@
 // The operator dashboard: account switcher, range and resolution, filters, every panel of
 // PRODUCT.md §5, a report of unreadable items, exports of what is shown, and a quiet refresh
 // while the page is visible. The view (account, range, dates, resolution, filters) is the
-// address (viewstate.js): every change is a history entry. The root element carries data-state="loading" | "ready" | "error"; "ready" means
-// every panel of the current query has rendered (benchmarks and browser tests wait for it).
+// address (viewstate.js): every change is a history entry. The root element carries
+// data-state="loading" | "ready" | "invalid" | "error"; "ready" means every panel of the
+// current query has rendered (benchmarks and browser tests wait for it), "invalid" that the
+// custom dates are wrong and the figures shown are stale.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { html } from '../lib/html.js'
@@ -28,10 +30,11 @@ export function activeAccounts (login) {
 }
 
 /**
- * Progress is a loading bar with counts: onProgress({phase, done, total}) of the loader
- * (any phase; without a total the bar is indeterminate and the count stands alone).
+ * Progress is a loading bar with counts from onProgress({phase, done, total}) of a loader:
+ * a phase with a message of its own (dashboard.progress.<phase>, given {done} and {total})
+ * uses it, any other one a general message; without a total the bar is indeterminate.
  */
-export function Progress ({ progress, label }) {
+export function Progress ({ progress, id = 'progress' }) {
   const i18n = useI18n()
   const { t, tn, number } = i18n
   if (!progress) return null
@@ -39,13 +42,12 @@ export function Progress ({ progress, label }) {
   const bounded = typeof done === 'number' && typeof total === 'number' && total > 0
   const args = { done: number(done), total: number(total) }
   let text
-  if (label) text = bounded ? t('dashboard.progress.of', { what: label, ...args }) : label
-  else if (phase === 'events') text = bounded ? t('dashboard.progress.eventsOf', args) : tn('dashboard.progress.events', done || 0)
+  if (phase === 'events') text = bounded ? t('dashboard.progress.eventsOf', args) : tn('dashboard.progress.events', done || 0)
   else if (i18n.has(`dashboard.progress.${phase}`)) text = t(`dashboard.progress.${phase}`, args)
-  else text = bounded ? t('dashboard.progress.of', { what: t('dashboard.progress.account'), ...args }) : t('dashboard.progress.account')
+  else text = bounded ? t('dashboard.progress.of', { what: t('dashboard.progress.loading'), ...args }) : t('dashboard.progress.loading')
   return html`<div class="progress" role="status" data-phase=${phase}>
-    <p class="progress-text" id="progress-text">${text}</p>
-    <progress class="progress-bar" aria-labelledby="progress-text" max=${bounded ? total : undefined} value=${bounded ? Math.min(done, total) : undefined}></progress>
+    <p class="progress-text" id=${id + '-text'}>${text}</p>
+    <progress class="progress-bar" aria-labelledby=${id + '-text'} max=${bounded ? total : undefined} value=${bounded ? Math.min(done, total) : undefined}></progress>
   </div>`
 }
 
@@ -291,7 +293,7 @@ export function OperatorDashboard ({ login }) {
         <button type="button" class="button" data-action="export-events-csv" disabled=${!!exporting || !bounds} onClick=${() => exportEvents('csv')}>${t('dashboard.export.eventsCsv')}</button>
         <button type="button" class="button" data-action="export-events-json" disabled=${!!exporting || !bounds} onClick=${() => exportEvents('json')}>${t('dashboard.export.eventsJson')}</button>
       </div>
-      ${exporting && html`<${Progress} progress=${exporting} />`}
+      ${exporting && html`<${Progress} progress=${exporting} id="export-progress" />`}
     </section>`}
   </section>`
 }

@@ -10,7 +10,7 @@ import { addEvent, addVisitor, createAccount, createFakeApi, fakeSession, inProc
 installDom('http://127.0.0.1/auditorium/')
 globalThis.IDBKeyRange = IDBKeyRange
 const { html } = await import('../../src/lib/html.js')
-const { OperatorDashboard } = await import('../../src/dashboard/operator.js')
+const { OperatorDashboard, Progress } = await import('../../src/dashboard/operator.js')
 
 const { render } = await import('preact')
 const DAY = 24 * 3600 * 1000
@@ -242,4 +242,18 @@ test('the countries map shades countries by sessions; a click filters', async ()
   assert.match(path('FR').querySelector('title').textContent, /France: 2 sessions/)
   path('FR').dispatchEvent(new MouseEvent('click', { bubbles: true }))
   await waitFor(() => params().get('country') === 'FR' && ready(root) && figure(root, 'pageViews') === '6')
+})
+
+test('the loading bar shows the counts the loader reports, for any phase', async () => {
+  const { root } = await renderPage(html`<div>
+    <${Progress} progress=${{ phase: 'events', done: 500, total: 2000 }} id="a" />
+    <${Progress} progress=${{ phase: 'periods', done: 3, total: 9 }} id="b" />
+    <${Progress} progress=${{ phase: 'events', done: 1200 }} id="c" />
+  </div>`)
+  const bars = [...root.querySelectorAll('.progress')]
+  assert.deepEqual(bars.map(b => b.querySelector('.progress-text').textContent), ['Events read: 500 of 2,000', 'Loading the data: 3 of 9', '1,200 events decrypted…'])
+  assert.equal(bars[0].querySelector('progress').getAttribute('max'), '2000')
+  assert.equal(bars[0].querySelector('progress').getAttribute('value'), '500')
+  assert.equal(bars[2].querySelector('progress').hasAttribute('value'), false, 'indeterminate without a total')
+  assert.equal(bars[1].querySelector('progress').getAttribute('aria-labelledby'), 'b-text')
 })
