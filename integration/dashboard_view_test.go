@@ -48,6 +48,29 @@ func journeyDashboardView(t *testing.T, d Database) {
 	}
 	b.do(chromedp.EmulateViewport(1366, 900))
 
+	// exports: a table's CSV is the table shown; the events of the range
+	// are decrypted in the browser
+	b.EnableDownloads()
+	b.Click(`[data-export=pages]`)
+	var shown string
+	b.evalJS(`[...document.querySelectorAll('[data-panel=pages] tr')].map(tr => [...tr.children].map(c => c.textContent.trim()).join(',')).join('\r\n') + '\r\n'`, &shown)
+	if got := string(b.Download("-pages-" + rangeStamp(b) + ".csv")); got != shown {
+		t.Errorf("the CSV of top pages is\n%q\nthe table shows\n%q", got, shown)
+	}
+	b.Click(`[data-action=export-events-json]`)
+	var events []map[string]any
+	if err := json.Unmarshal(b.Download("-events-"+rangeStamp(b)+".json"), &events); err != nil {
+		t.Fatalf("the events export: %v", err)
+	}
+	if want := expect(now, time.UnixMilli(int64(weekStart(b)))).figures["pageViews"]; fmt.Sprint(len(events)) != want {
+		t.Errorf("the events export has %d events, want %s", len(events), want)
+	}
+	for _, e := range events {
+		if h, _ := e["href"].(string); !strings.HasPrefix(h, planSite+"/") {
+			t.Errorf("an exported event has href %v", e["href"])
+		}
+	}
+
 	// 30 days, then custom dates: they start from the range shown
 	selectOption(b, "#range-select", "30d")
 	waitView(b, "range=30d")
@@ -129,6 +152,22 @@ func journeyDashboardView(t *testing.T, d Database) {
 		b.UntilJS(fmt.Sprintf(`document.documentElement.lang === %q && !!document.querySelector('.dashboard[data-state=ready]')`, lang), "the dashboard in "+lang)
 		noClipping(b, "390 px, filtered, in "+lang)
 	}
+}
+
+// rangeStamp is the range shown as the export file names have it.
+func rangeStamp(b *Browser) string {
+	b.t.Helper()
+	var s string
+	b.evalJS(`(() => { const d = new Date(); d.setHours(0, 0, 0, 0); const last = d.toLocaleDateString('sv'); d.setDate(d.getDate() - 6); return d.toLocaleDateString('sv') + '_' + last })()`, &s)
+	return s
+}
+
+// weekStart is the start of the default range (7 days) in ms.
+func weekStart(b *Browser) float64 {
+	b.t.Helper()
+	var ms float64
+	b.evalJS(`(() => { const d = new Date(); d.setHours(0, 0, 0, 0); d.setDate(d.getDate() - 6); return d.getTime() })()`, &ms)
+	return ms
 }
 
 // selectOption picks value in the select sel as a user would.
