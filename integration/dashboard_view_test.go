@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // journeyDashboardView: the dashboard's view lives in the address. Range,
@@ -47,6 +49,21 @@ func journeyDashboardView(t *testing.T, d Database) {
 		}
 	}
 	b.do(chromedp.EmulateViewport(1366, 900))
+
+	// the chart's tooltip follows the pointer and the arrow keys
+	var bar struct{ X, Y float64 }
+	b.evalJS(`(() => { const r = [...document.querySelectorAll('.chart .bar-views')].at(-1).getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 } })()`, &bar)
+	b.do(chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, bar.X, bar.Y))
+	b.UntilJS(`!!document.querySelector('.chart .chart-tip') && /page views/.test(document.querySelector('#chart-readout').textContent)`, "the chart's tooltip under the pointer")
+	b.evalJS(`document.querySelector('.chart-wrap').focus(), true`, nil)
+	b.do(chromedp.KeyEvent(kb.ArrowLeft))
+	var readout string
+	b.evalJS(`document.querySelector('#chart-readout').textContent`, &readout)
+	var label string
+	b.evalJS(`[...document.querySelectorAll('.chart-wrap + .chart-readout + details tbody th')].at(-2).textContent`, &label)
+	if !strings.HasPrefix(readout, label+":") {
+		t.Errorf("after ArrowLeft the chart reads %q, want the period before the last (%s)", readout, label)
+	}
 
 	// exports: a table's CSV is the table shown; the events of the range
 	// are decrypted in the browser
