@@ -241,34 +241,30 @@ const PAGE_FILTERS = new Set(['page', 'landing', 'exit'])
 /**
  * keyLabeler returns (filter, key) -> the text shown for a row key: countries by their
  * localised name; pages by their path when every page of m is on one origin (the host is
- * noise then), else the whole key.
+ * noise then), else by host and path (the scheme only where two origins share a host).
  */
 export function keyLabeler (i18n, m) {
   const origins = new Set()
   for (const list of [m.pages, m.landingPages, m.exitPages, m.realtime && m.realtime.pages]) {
-    for (const r of list || []) origins.add(originOf(r.key))
+    for (const r of list || []) origins.add(urlOf(r.key) ? urlOf(r.key).origin : null)
   }
+  const hosts = new Set([...origins].map(o => (o ? new URL(o).host : o)))
   const oneHost = origins.size <= 1 && !origins.has(null)
+  const byHost = hosts.size === origins.size
   return (filter, key) => {
     if (filter === 'country') return i18n.country(key)
-    if (oneHost && PAGE_FILTERS.has(filter)) return pathOf(key)
-    return key
+    const u = PAGE_FILTERS.has(filter) && urlOf(key)
+    if (!u) return key
+    if (oneHost) return u.pathname
+    return byHost ? u.host + u.pathname : key
   }
 }
 
-function originOf (key) {
+function urlOf (key) {
   try {
-    return new URL(key).origin
+    return new URL(key)
   } catch {
     return null
-  }
-}
-
-function pathOf (key) {
-  try {
-    return new URL(key).pathname
-  } catch {
-    return key
   }
 }
 

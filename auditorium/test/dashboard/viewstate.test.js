@@ -4,7 +4,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readView, writeView } from '../../src/dashboard/viewstate.js'
-import { niceTicks } from '../../src/dashboard/components.js'
+import { keyLabeler, niceTicks } from '../../src/dashboard/components.js'
+import { createI18n } from '../../src/lib/i18n.js'
 import { landingAfterLogin } from '../../src/pages/auth/login.js'
 
 test('a view survives the address, other parameters stay', () => {
@@ -36,4 +37,18 @@ test('after login: the last used account, else the first, else the console', () 
   assert.equal(landingAfterLogin({ grants }, 'b'), '/auditorium/?account=b')
   assert.equal(landingAfterLogin({ grants }, 'c'), '/auditorium/')
   assert.equal(landingAfterLogin({ grants: [grants[2]] }, 'c'), '/console/')
+})
+
+test('pages read as paths on one host, as host and path on several', () => {
+  const i18n = createI18n('en')
+  const one = keyLabeler(i18n, { pages: [{ key: 'https://x.org/a' }, { key: 'https://x.org/' }], realtime: { pages: [] } })
+  assert.equal(one('page', 'https://x.org/a'), '/a')
+  assert.equal(one('exit', 'https://x.org/'), '/')
+  assert.equal(one('referrer', 'x.org'), 'x.org')
+  assert.equal(one('country', 'DE'), 'Germany')
+  const two = keyLabeler(i18n, { pages: [{ key: 'https://x.org/a' }], landingPages: [{ key: 'https://blog.x.org/b' }] })
+  assert.equal(two('page', 'https://x.org/a'), 'x.org/a')
+  assert.equal(two('landing', 'https://blog.x.org/b'), 'blog.x.org/b')
+  const schemes = keyLabeler(i18n, { pages: [{ key: 'https://x.org/a' }, { key: 'http://x.org/a' }] })
+  assert.equal(schemes('page', 'http://x.org/a'), 'http://x.org/a')
 })
