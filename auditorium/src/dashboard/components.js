@@ -69,10 +69,14 @@ export function figureItems (i18n, m) {
  */
 export function Explained ({ id, label, text }) {
   const { t } = useI18n()
-  return html`<span class="explained">
+  // Escape hides the text until the pointer or the focus leaves (WCAG 1.4.13)
+  const [dismissed, setDismissed] = useState(false)
+  const back = () => setDismissed(false)
+  return html`<span class="explained" onMouseLeave=${back}>
     <span id=${id + '-label'}>${label}</span>
-    <button type="button" class="info" aria-label=${t('dashboard.metric.about', { name: label })} aria-describedby=${id}>i</button>
-    <span role="tooltip" id=${id} class="tip">${text}</span>
+    <button type="button" class="info" aria-label=${t('dashboard.metric.about', { name: label })} aria-describedby=${id}
+      onKeyDown=${e => { if (e.key === 'Escape') setDismissed(true) }} onBlur=${back}>i</button>
+    <span role="tooltip" id=${id} class=${dismissed ? 'tip dismissed' : 'tip'}>${text}</span>
   </span>`
 }
 
@@ -158,6 +162,10 @@ export function Chart ({ m, explain }) {
     if (!buckets.length) return
     const last = buckets.length - 1
     const at = current === null ? last : current
+    if (e.key === 'Escape') {
+      setActive(null)
+      return
+    }
     const next = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: last }[e.key]
     if (next === undefined) return
     e.preventDefault()
