@@ -5,6 +5,7 @@ package relational
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -179,6 +180,11 @@ func (s *Store) FindAccountCached(ctx context.Context, id string) (persistence.A
 		return e.account, nil
 	}
 	a, err := s.FindAccount(ctx, id)
+	if ok && (errors.Is(err, persistence.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)) {
+		// The last account read, however old, keeps the vault page served
+		// through an outage; the writes that follow fail on their own.
+		return e.account, nil
+	}
 	if err != nil {
 		return a, err
 	}
