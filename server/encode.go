@@ -137,8 +137,12 @@ func decodeError(err error) error {
 	if errors.Is(err, io.EOF) {
 		return badRequest("empty body")
 	}
-	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return errSlowBody
+	if ne, ok := errors.AsType[net.Error](err); ok {
+		if ne.Timeout() {
+			return errSlowBody
+		}
+		// Its message names the connection's addresses.
+		return badRequest("the body could not be read")
 	}
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError

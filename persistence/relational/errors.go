@@ -116,6 +116,9 @@ func isUnavailable(err error) bool {
 	msg := err.Error()
 	for _, s := range []string{
 		"database is locked", "database table is locked", // SQLite busy
+		// SQLite's file gone, unreadable or full (a new connection of the
+		// pool opens it again).
+		"unable to open database file", "disk I/O error", "database or disk is full",
 		"invalid connection", "bad connection", "connection refused", "broken pipe",
 		"connection reset", "unexpected EOF", "conn closed", "failed to connect",
 		"server closed the connection", "sql: database is closed",
