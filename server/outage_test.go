@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/offen/offen/locales"
+	"github.com/offen/offen/persistence"
 	"github.com/offen/offen/persistence/persistencetest"
 	"github.com/offen/offen/persistence/proxytest"
 	"github.com/offen/offen/persistence/relational"
@@ -31,7 +32,8 @@ import (
 
 // outageTimeout is the servers' RequestTimeout here: short, so that the
 // silent database tests wait briefly; their own limit (waitAnswer) is far
-// above it, so they fail when the deadline is missing, whatever the load.
+// above it and T, so they fail when a deadline is missing, whatever the
+// load.
 const outageTimeout = time.Second
 
 type outageEnv struct {
@@ -53,13 +55,14 @@ func newOutageEnv(t *testing.T, d persistencetest.Dialect) *outageEnv {
 	if d.Name != relational.DialectSQLite {
 		e.proxy, dsn = proxytest.ForDSN(t, d.Name, db.DSN)
 	}
-	store := persistencetest.OpenStore(t, persistencetest.Dialect{Name: d.Name, DSN: dsn})
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	store := persistencetest.OpenStore(t, persistencetest.Dialect{Name: d.Name, DSN: dsn}, persistencetest.WithLogger(logger))
 	loc, err := locales.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.visitorEnv = &visitorEnv{t: t, store: store, logs: &syncBuffer{}, dbPath: db.DSN, clock: &testClock{now: time.Now()}}
-	logger := slog.New(slog.NewTextHandler(e.logs, nil))
+	e.visitorEnv = &visitorEnv{t: t, store: store, logs: logs, dbPath: db.DSN, clock: &testClock{now: time.Now()}}
 	e.h = server.New(logger, server.Options{
 		PublicURL:      "https://offen.example.org",
 		Locale:         "en",
@@ -254,9 +257,11 @@ func TestDatabaseLost(t *testing.T) {
 }
 
 // TestDatabaseSilent: a database that stops answering holds no request
-// beyond the request deadline: writes are 503 with Retry-After, the vault
-// page comes from the account read before, and after the database answers
-// again events are stored.
+// for long: writes are 503 with Retry-After after the request deadline (or,
+// for events a batch has taken, after the batch's own deadline T, so that
+// the answer tells whether they were stored), the vault page comes from the
+// account read before, and after the database answers again events are
+// stored.
 func TestDatabaseSilent(t *testing.T) {
 	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
 		e := newOutageEnv(t, d)
@@ -269,13 +274,19 @@ func TestDatabaseSilent(t *testing.T) {
 		e.silence()
 		start := time.Now()
 		mustUnavailable(t, waitAnswer(t, func() vreply { return v.send(a.ID, keyID, "https://site.example/silent") }))
-		t.Logf("%s: events answered 503 after %v (deadline %v)", d.Name, time.Since(start).Round(time.Millisecond), outageTimeout)
+		t.Logf("%s: events answered 503 after %v (request deadline %v, T %v)", d.Name, time.Since(start).Round(time.Millisecond), outageTimeout, persistence.MaxCommitDelay)
 		other := newVisitor(t, e.h)
 		mustUnavailable(t, waitAnswer(t, func() vreply { _, r := other.exchange(a); return r }))
 		vault := waitAnswer(t, func() vreply { return v.do("GET", "/vault/?accountId="+a.ID, nil) })
 		vault.must(t, http.StatusOK)
 		if csp := vault.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://site.example") {
 			t.Errorf("vault of a silent database: CSP %q lacks the account's allowed origin", csp)
+		}
+
+		// One outage, one line: neither each 503 nor each statement that
+		// waited in vain.
+		if n, warn := e.errorLines(), strings.Count(e.logs.String(), "level=WARN"); n != 1 || warn != 0 {
+			t.Errorf("got %d error and %d warning lines for one outage, want 1 and 0:\n%s", n, warn, e.logs)
 		}
 
 		e.restore()

@@ -180,7 +180,7 @@ func (s *Store) FindAccountCached(ctx context.Context, id string) (persistence.A
 		return e.account, nil
 	}
 	a, err := s.FindAccount(ctx, id)
-	if ok && (errors.Is(err, persistence.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)) {
+	if ok && (errors.Is(err, persistence.ErrUnavailable) || ctx.Err() != nil) {
 		// The last account read, however old, keeps the vault page served
 		// through an outage; the writes that follow fail on their own.
 		return e.account, nil
