@@ -40,6 +40,7 @@ var (
 	errNotFound             = &httpError{status: http.StatusNotFound, message: "not found"}
 	errMethodNotAllowed     = &httpError{status: http.StatusMethodNotAllowed, message: "method not allowed"}
 	errUnsupportedMediaType = &httpError{status: http.StatusUnsupportedMediaType, message: "content type must be application/json (charset utf-8 or none)"}
+	errUnknownHost          = &httpError{status: http.StatusMisdirectedRequest, message: "unknown host"}
 	// errSlowBody: the body did not arrive within the read timeout.
 	errSlowBody = &httpError{status: http.StatusRequestTimeout, message: "request body too slow"}
 )
