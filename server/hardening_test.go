@@ -126,6 +126,7 @@ func TestEventsCheapChecksFirst(t *testing.T) {
 	if len(r.body) > 1024 {
 		t.Errorf("the 400 for 15,000 payloads is %d bytes: %.200s", len(r.body), r.body)
 	}
+	t.Logf("a %d-byte request with 15,000 payloads: %d-byte 400 %s", len(many), len(r.body), r.body)
 
 	// Ten bad payloads: three named, the rest counted.
 	bad := make([]string, 10)

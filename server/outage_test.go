@@ -215,6 +215,7 @@ func TestDatabaseLost(t *testing.T) {
 		if statuses[http.StatusServiceUnavailable] == 0 {
 			t.Fatalf("no 503 after the cut: %v", statuses)
 		}
+		t.Logf("%s: statuses of %d clients sending through the cut: %v", d.Name, clients, statuses)
 		for _, r := range bodies {
 			mustUnavailable(t, r)
 		}
