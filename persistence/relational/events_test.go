@@ -212,8 +212,8 @@ func TestFindAccountCached(t *testing.T) {
 }
 
 // TestFindAccountCachedOutage: while the database is away, the cache
-// answers with the account read before, however old; other reads fail
-// with ErrUnavailable.
+// answers with the account read before, however old, or read by the
+// warm-up; other reads fail with ErrUnavailable.
 func TestFindAccountCachedOutage(t *testing.T) {
 	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
 		if d.Name == relational.DialectSQLite {
@@ -231,7 +231,15 @@ func TestFindAccountCachedOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 		store.ExpireAccountCache()
+		// Made by another instance and never read here but by the warm-up.
+		warmed := mustAccount(t, persistencetest.OpenStore(t, db))
+		if err := store.WarmAccountCache(ctx); err != nil {
+			t.Fatal(err)
+		}
 		proxy.Cut()
+		if got, err := store.FindAccountCached(ctx, warmed.ID); err != nil || got.ID != warmed.ID {
+			t.Errorf("warmed account during the outage: got %v, %v", got.ID, err)
+		}
 		got, err := store.FindAccountCached(ctx, a.ID)
 		if err != nil || got.ID != a.ID || got.PublicKey != a.PublicKey {
 			t.Errorf("cached account during the outage: got %v, %v", got.ID, err)

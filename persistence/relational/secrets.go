@@ -198,3 +198,40 @@ func (s *Store) FindAccountCached(ctx context.Context, id string) (persistence.A
 	c.mu.Unlock()
 	return a, nil
 }
+
+// WarmAccountCache reads the active accounts (up to the cache's size) into
+// the account cache as entries already past their TTL: reads still go to
+// the database, but during an outage (see FindAccountCached) the vault of
+// an account not loaded since the process started is served too. serve
+// calls it once at start; a failure leaves the cache as it was.
+func (s *Store) WarmAccountCache(ctx context.Context) error {
+	c := &s.accounts
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	var recs []accountRecord
+	err := s.read(ctx, "warm account cache", func(tx *gorm.DB) error {
+		return tx.Where("retired_at IS NULL").Order("account_id").Limit(maxAccountCacheEntries / 2).Find(&recs).Error
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return nil
+	}
+	if c.entries == nil {
+		c.entries = make(map[string]accountCacheEntry, len(recs))
+	}
+	for _, rec := range recs {
+		a, err := rec.toDomain()
+		if err != nil {
+			return translate("warm account cache", err)
+		}
+		if _, ok := c.entries[a.ID]; !ok {
+			c.entries[a.ID] = accountCacheEntry{account: a}
+		}
+	}
+	return nil
+}
