@@ -300,5 +300,14 @@ func TestDatabaseSilent(t *testing.T) {
 				t.Fatalf("after the database answers again: %d %s", r.status, r.body)
 			}
 		}
+		// The 503s told the truth: of the events, only the one answered 201
+		// is stored.
+		var page struct {
+			Events []struct{} `json:"events"`
+		}
+		v.do("GET", "/api/events", nil).must(t, http.StatusOK).decode(t, &page)
+		if len(page.Events) != 1 {
+			t.Errorf("got %d events stored, want the one acknowledged", len(page.Events))
+		}
 	})
 }
