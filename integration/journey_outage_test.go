@@ -46,11 +46,11 @@ func outage(t *testing.T, o *Offen) (restore func()) {
 	}
 }
 
-// unavailableEvents counts the 503 answers to POST /api/events in the log.
-func unavailableEvents(o *Offen) int {
+// unavailable counts the 503 answers to POST route in the log.
+func unavailable(o *Offen, route string) int {
 	n := 0
 	for _, l := range strings.Split(o.Log(), "\n") {
-		if strings.Contains(l, "route=/api/events") && strings.Contains(l, "method=POST") && strings.Contains(l, "status=503") {
+		if strings.Contains(l, "route="+route+" ") && strings.Contains(l, "method=POST") && strings.Contains(l, "status=503") {
 			n++
 		}
 	}
@@ -70,8 +70,9 @@ const outboxCount = `new Promise((resolve, reject) => {
 
 // journeyOutagePageView: the database goes away, the visitor opens the next
 // page of the host site, the vault still loads and keeps the page view in
-// its outbox while the server answers 503; once the database is back, the
-// page view arrives.
+// its outbox while the server answers 503; a first-time visitor allows,
+// and their page view waits too, with the secret not yet exchanged; once
+// the database is back, both page views arrive.
 func journeyOutagePageView(t *testing.T, d Database) {
 	o := StartOffen(t, Options{Database: d, DatabaseProxy: true, Password: testPassword})
 	site := startHostSite(t, o.URL, o.AccountID)
@@ -91,15 +92,27 @@ func journeyOutagePageView(t *testing.T, d Database) {
 	b.WaitPath("/next-page")
 	b.UntilInFrame(vaultFrame(o), `document.readyState === 'complete' && !!document.getElementById('offen-vault-config')`,
 		"the vault page, served during the outage")
-	Until(t, "a 503 for the page view", func() (bool, error) { return unavailableEvents(o) > 0, nil })
+	Until(t, "a 503 for the page view", func() (bool, error) { return unavailable(o, "/api/events") > 0, nil })
 	// The page view waits in the outbox (read from IndexedDB, not the
 	// API: the visitor's reads are throttled, 20 at once).
 	b.UntilInFrame(vaultFrame(o), outboxCount+".then((n) => n === 1)", "the page view in the outbox")
+
+	first := NewBrowser(t)
+	first.Navigate(site.Origin + "/first")
+	waitBanner(first, o)
+	choose(first, o, "allow")
+	Until(t, "a 503 for the first visitor's exchange", func() (bool, error) { return unavailable(o, "/api/exchange") > 0, nil })
+	first.UntilInFrame(vaultFrame(o), outboxCount+".then((n) => n === 1)", "the first visitor's page view in the outbox")
 	restore()
 
 	b.UntilInFrame(vaultFrame(o), outboxCount+".then((n) => n === 0)", "the outbox delivered")
 	events := decryptedVisitorEvents(b, o)
 	if len(events) != 2 || events[1]["href"] != site.Origin+"/next-page" {
 		t.Fatalf("after the outage got %v, want the page view of /next-page", events)
+	}
+	first.UntilInFrame(vaultFrame(o), outboxCount+".then((n) => n === 0)", "the first visitor's outbox delivered")
+	events = decryptedVisitorEvents(first, o)
+	if len(events) != 1 || events[0]["href"] != site.Origin+"/first" {
+		t.Fatalf("the first visitor's events after the outage: %v", events)
 	}
 }
