@@ -36,6 +36,7 @@ test-go:
 	@[ -n "$$TEST_POSTGRES_DSN" ] || echo "skipping PostgreSQL tests: TEST_POSTGRES_DSN is not set"
 	@[ -n "$$TEST_MYSQL_DSN" ] || echo "skipping MySQL/MariaDB tests: TEST_MYSQL_DSN is not set"
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -count=1 -run '^TestLoginFloodMemoryBounded$$' ./server/
 
 # Browser tests of the real binary (integration/, build tag integration). The
 # front-ends are built first: the binary embeds them; integration/ gets axe-core.
