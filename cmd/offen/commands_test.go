@@ -127,9 +127,11 @@ func TestConfigWarnsOfUnknownSettings(t *testing.T) {
 	writeFile(t, envFile, "OFFEN_SECRET="+validSecret+"\nOFFEN_SERVER_PROT=4000\nOFFEN_SMTP_PASSWORD_FILE=/dev/null\n")
 	var stdout, stderr bytes.Buffer
 	root := newRootCmd(env{
-		getenv:  mapenv(map[string]string{"OFFEN_TYPO": "1"}),
-		environ: func() []string { return []string{"OFFEN_TYPO=1", "OFFEN_APP_LOCALE=", "HOME=/root", "OFFEN_APP_RETENTON=7days"} },
-		stdin:   strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: mapenv(map[string]string{"OFFEN_TYPO": "1"}),
+		environ: func() []string {
+			return []string{"OFFEN_TYPO=1", "OFFEN_APP_LOCALE=", "HOME=/root", "OFFEN_APP_RETENTON=7days"}
+		},
+		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 	})
 	root.SetArgs([]string{"--envfile", envFile, "config"})
 	if err := root.ExecuteContext(t.Context()); err != nil {

@@ -19,9 +19,9 @@ func main() {
 	err := newRootCmd(env{
 		getenv:  os.Getenv,
 		environ: os.Environ,
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
+		stdin:   os.Stdin,
+		stdout:  os.Stdout,
+		stderr:  os.Stderr,
 	}).ExecuteContext(ctx)
 	stop()
 	if err != nil {

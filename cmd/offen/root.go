@@ -19,9 +19,9 @@ type env struct {
 	// environ lists the environment (for unknown OFFEN_* names); nil in
 	// tests that need no such warnings.
 	environ func() []string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 }
 
 // app is shared by all commands: the process env and the persistent flags.
