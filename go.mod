@@ -17,6 +17,7 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.22
 	github.com/miekg/dns v1.1.62
 	github.com/spf13/cobra v1.10.2
+	github.com/tdewolff/parse/v2 v2.25.0
 	golang.org/x/crypto v0.58.0
 	golang.org/x/net v0.62.0
 	golang.org/x/term v0.47.0
@@ -40,7 +41,6 @@ require (
 	github.com/jinzhu/now v1.1.5 // indirect
 	github.com/letsencrypt/challtestsrv v1.4.2 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
-	github.com/tdewolff/parse/v2 v2.25.0 // indirect
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
