@@ -167,9 +167,8 @@ type cssToken struct {
 	text string
 }
 
-// cssTokens tokenizes css, dropping comments and refusing the tokens that
-// no banner style needs or that a browser would read differently from the
-// text (unterminated comments and strings, url()).
+// cssTokens tokenizes css, dropping comments and refusing what a browser
+// would read differently from the text (unterminated comments and strings).
 func cssTokens(css string) ([]cssToken, error) {
 	l := css3.NewLexer(parse.NewInputString(css))
 	var toks []cssToken
@@ -193,8 +192,6 @@ func cssTokens(css string) ([]cssToken, error) {
 			if len(text) < 2 || text[len(text)-1] != text[0] {
 				return nil, &cssError{Rule: clip(text), Reason: "unterminated string"}
 			}
-		case css3.URLToken, css3.BadURLToken:
-			return nil, &cssError{Rule: clip(text), Reason: "url() is not allowed"}
 		}
 		toks = append(toks, cssToken{typ, text})
 	}
@@ -405,6 +402,8 @@ func canonicalValue(value []cssToken) (string, string) {
 			b.WriteByte(')')
 		case css3.LeftParenthesisToken:
 			return "", "nested functions are not allowed"
+		case css3.URLToken, css3.BadURLToken:
+			return "", "url() is not allowed"
 		default:
 			return "", "value may only hold words, numbers, lengths, colours, strings and rgb()/hsl()"
 		}
