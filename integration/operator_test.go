@@ -6,6 +6,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,12 +121,21 @@ func recoveryCode(b *Browser) string {
 }
 
 // journeySetupInBrowser: on an empty database the setup link of the log
-// creates the first login and account in the browser; the recovery code is
+// creates the first login and account in the browser, also pasted into a tab
+// already open on /setup/ (the login page points there first); the recovery code is
 // shown once; the new login reaches the console and can sign in again.
 func journeySetupInBrowser(t *testing.T, d Database) {
 	o := StartOffen(t, Options{NoSetup: true, Database: d})
 	b := NewBrowser(t)
-	b.Navigate(o.SetupURL())
+	// The login page of an empty instance points to setup.
+	b.Navigate(o.URL + "/login/")
+	b.WaitVisible("[data-testid=login-needs-setup]")
+	// A tab already open on /setup/ without the token, then the link pasted
+	// into it: only the fragment changes, and the form appears.
+	b.Navigate(o.URL + "/setup/")
+	b.UntilJS(`document.body.textContent.includes('setup link')`, "the request for the setup link")
+	link, _ := json.Marshal(o.SetupURL())
+	b.evalJS(`(location.href = `+string(link)+`, true)`, nil)
 	b.WaitVisible("#setup-email")
 	b.Axe("the setup page")
 	email := marker("setup") + "@example.org"
