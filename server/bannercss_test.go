@@ -5,6 +5,8 @@ package server
 
 import (
 	"errors"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -155,4 +157,22 @@ func FuzzValidateBannerCSS(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestBannerEditorListsTheClasses: the console's banner editor names
+// exactly the classes the validator allows, so what an operator reads there
+// is what may be styled.
+func TestBannerEditorListsTheClasses(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../auditorium/src/pages/console/banner.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile(`\['(offen-banner[a-z_-]*)', 'console\.banner\.class\.`).FindAllSubmatch(b, -1) {
+		listed = append(listed, string(m[1]))
+	}
+	if !slices.Equal(listed, bannerClasses) {
+		t.Errorf("the editor lists %v, the validator allows %v", listed, bannerClasses)
+	}
 }

@@ -22,9 +22,11 @@ export function SetupPage ({ app, location = globalThis.location }) {
   // The link may be pasted into a tab already open on /setup/: only the fragment
   // changes then, and the page does not load again.
   useEffect(() => {
+    const win = globalThis.window
+    if (!win) return
     const changed = () => setToken(fragment(location))
-    globalThis.addEventListener('hashchange', changed)
-    return () => globalThis.removeEventListener('hashchange', changed)
+    win.addEventListener('hashchange', changed)
+    return () => win.removeEventListener('hashchange', changed)
   }, [])
 
   useEffect(() => {
