@@ -14,8 +14,11 @@ func newConfigCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "config",
 		Short: "Print the effective configuration, secrets redacted",
-		Long: "Print the effective configuration in env-file form, with secrets redacted,\n" +
-			"followed by any problems found. Useful when asking for support.\n\n" + settingsHelp(),
+		Long: "Print the effective configuration in env-file form, with secrets redacted and\n" +
+			"values that do not parse shown as given, followed by every problem found (a\n" +
+			"missing OFFEN_SECRET included); the exit status is non-zero when there are any.\n" +
+			"OFFEN_* names that are no setting are warned of with the nearest setting.\n" +
+			"Useful when asking for support.\n\n" + settingsHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r := inspectConfig(a.loadOptions(nil))
