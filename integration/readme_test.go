@@ -148,7 +148,7 @@ func TestREADMELocalSteps(t *testing.T) {
 	b.Fill("#login-email", email)
 	b.Fill("#login-password", password)
 	b.Submit("#login-email")
-	b.WaitPath("/console/")
+	b.UntilJS(`location.pathname !== '/login/'`, "the sign-in")
 	var feed struct {
 		Events []map[string]any `json:"events"`
 	}
