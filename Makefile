@@ -51,7 +51,7 @@ test-js: $(NODE_DEPS)
 	@for d in $(FRONTENDS); do (cd $$d && npm test) || exit 1; done
 	cd keys/js && node --test
 
-# Brief fuzzing of every parser in keys (FUZZTIME per target, default 5s).
+# Brief fuzzing of every parser in keys and of the banner CSS validator (FUZZTIME per target, default 5s).
 fuzz:
 	keys/fuzz.sh
 

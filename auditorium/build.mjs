@@ -101,6 +101,7 @@ async function main () {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Offen</title>
+<link rel="icon" href="/favicon.ico">
 ${styles.map(href => `<link rel="stylesheet" href="${href}">`).join('\n')}
 ${scripts.map(src => `<script type="module" src="${src}"></script>`).join('\n')}
 </head>

@@ -105,7 +105,8 @@ func TestDemo(t *testing.T) {
 	}
 	Until(t, "the printed URLs", func() (bool, error) { return demoIntroLine.MatchString(printed.String()), nil })
 	out := printed.String()
-	for _, want := range []string{url + "/login/", url + "/auditorium/", "demo@offen.dev", "Password: demo"} {
+	for _, want := range []string{url + "/login/", url + "/auditorium/", "demo@offen.dev", "Password: demo",
+		`<script async src="` + url + `/script.js" data-account-id="`, "open http://localhost:8800/. Use the host name localhost"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("offen demo does not print %q:\n%s", want, out)
 		}

@@ -411,8 +411,20 @@ func (b *Browser) listen() {
 
 // NewBrowser starts Chromium ($CHROMIUM or /usr/bin/chromium) for t and
 // ends it in t.Cleanup. Without Chromium the test skips (fails under
-// CI=true).
+// CI=true). Third-party cookies are allowed (allowThirdPartyCookies).
 func NewBrowser(t *testing.T) *Browser {
+	t.Helper()
+	return newBrowser(t, true)
+}
+
+// NewDefaultBrowser is NewBrowser with Chromium's own cookie settings, as a
+// visitor has them: cookies of cross-site frames are blocked.
+func NewDefaultBrowser(t *testing.T) *Browser {
+	t.Helper()
+	return newBrowser(t, false)
+}
+
+func newBrowser(t *testing.T, thirdPartyCookies bool) *Browser {
 	t.Helper()
 	path := os.Getenv("CHROMIUM")
 	if path == "" {
@@ -422,7 +434,9 @@ func NewBrowser(t *testing.T) *Browser {
 		skipOrFail(t, "chromium not installed at "+path+" (apt-get install chromium)")
 	}
 	profile := t.TempDir()
-	allowThirdPartyCookies(t, profile)
+	if thirdPartyCookies {
+		allowThirdPartyCookies(t, profile)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(profile),

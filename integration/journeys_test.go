@@ -22,6 +22,7 @@ type journey struct {
 var journeys = []journey{
 	{"setup in the browser", journeySetupInBrowser},
 	{"login and logout", journeyLoginLogout},
+	{"console sections", journeyConsoleSections},
 	{"wrong password", journeyWrongPassword},
 	{"host page allow", journeyHostAllow},
 	{"host page deny", journeyHostDeny},

@@ -6,7 +6,9 @@
 package integration
 
 import (
+	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,12 +122,21 @@ func recoveryCode(b *Browser) string {
 }
 
 // journeySetupInBrowser: on an empty database the setup link of the log
-// creates the first login and account in the browser; the recovery code is
+// creates the first login and account in the browser, also pasted into a tab
+// already open on /setup/ (the login page points there first); the recovery code is
 // shown once; the new login reaches the console and can sign in again.
 func journeySetupInBrowser(t *testing.T, d Database) {
 	o := StartOffen(t, Options{NoSetup: true, Database: d})
 	b := NewBrowser(t)
-	b.Navigate(o.SetupURL())
+	// The login page of an empty instance points to setup.
+	b.Navigate(o.URL + "/login/")
+	b.WaitVisible("[data-testid=login-needs-setup]")
+	// A tab already open on /setup/ without the token, then the link pasted
+	// into it: only the fragment changes, and the form appears.
+	b.Navigate(o.URL + "/setup/")
+	b.UntilJS(`document.body.textContent.includes('setup link')`, "the request for the setup link")
+	link, _ := json.Marshal(o.SetupURL())
+	b.evalJS(`(location.href = `+string(link)+`, true)`, nil)
 	b.WaitVisible("#setup-email")
 	b.Axe("the setup page")
 	email := marker("setup") + "@example.org"
@@ -217,6 +228,7 @@ func journeyChangePassword(t *testing.T, d Database) {
 	o := withOperator(t, d)
 	b := NewBrowser(t)
 	login(b, o, o.Email, o.Password)
+	b.Navigate(o.URL + "/console/login/")
 	const newPassword = "a different but long passphrase 7"
 	b.Fill("#password-current", o.Password)
 	b.Fill("#password-new", newPassword)
@@ -235,11 +247,12 @@ func journeyChangePassword(t *testing.T, d Database) {
 	openAccountPanel(b, "Our website")
 }
 
-// openAccountPanel opens the console's panel of the named account (which
+// openAccountPanel opens the console's page of the named account (which
 // needs the account's private key, so proves the KEK unwrapped).
 func openAccountPanel(b *Browser, name string) {
 	b.t.Helper()
-	b.Click("[data-testid=accounts] tbody tr button")
+	b.Click("[data-testid=accounts] tbody tr a")
+	b.WaitPath("/console/accounts/")
 	b.WaitVisible("[data-testid=account-panel]")
 	b.WaitVisible("#snippet-embed")
 	if got := b.Text("#account-title"); !strings.Contains(got, name) {
@@ -314,6 +327,7 @@ func journeyInviteJoin(t *testing.T, d Database) {
 	admin := NewBrowser(t)
 	login(admin, o, o.Email, o.Password)
 	invitee := marker("invitee") + "@example.org"
+	admin.Navigate(o.URL + "/console/sharing/")
 	admin.Fill("#share-email", invitee)
 	admin.Check("#share-" + o.AccountID)
 	admin.Check("#share-send")
@@ -349,4 +363,43 @@ func journeyInviteJoin(t *testing.T, d Database) {
 	openAccountPanel(b, "Our website")
 	logout(b)
 	login(b, o, invitee, testPassword)
+}
+
+// journeyConsoleSections: the console's navigation leads to each section at
+// its own URL, one section at a time, and each page passes axe-core; the
+// sole admin's Leave is disabled with the reason next to it.
+func journeyConsoleSections(t *testing.T, d Database) {
+	o := withOperator(t, d)
+	b := NewBrowser(t)
+	login(b, o, o.Email, o.Password)
+	for _, s := range []struct{ path, ready string }{
+		{"/console/sharing/", "#share-email"},
+		{"/console/login/", "#password-current"},
+		{"/console/", "[data-testid=accounts]"},
+	} {
+		b.Click(`.console-nav a[href="` + s.path + `"]`)
+		b.UntilJS(`location.pathname === `+strconv.Quote(s.path), s.path)
+		b.WaitVisible(s.ready)
+		var current string
+		b.evalJS(`document.querySelector('.console-nav [aria-current=page]').getAttribute('href')`, &current)
+		if current != s.path {
+			t.Errorf("at %s the navigation marks %q as current", s.path, current)
+		}
+		var sections int
+		b.evalJS(`document.querySelectorAll('.console-section').length`, &sections)
+		if sections != 1 {
+			t.Errorf("%s shows %d sections, want one", s.path, sections)
+		}
+		b.Axe("the console at " + s.path)
+	}
+	openAccountPanel(b, "Our website")
+	b.WaitVisible("[data-testid=sole-admin]")
+	var disabled bool
+	b.evalJS(`[...document.querySelectorAll('[data-testid=people] button')].some((e) => e.disabled && e.getAttribute('aria-describedby') === 'people-sole-admin')`, &disabled)
+	if !disabled {
+		t.Error("the sole admin's Leave button is not disabled with its reason")
+	}
+	// A reload of a section's URL opens that section.
+	b.Navigate(o.URL + "/console/login/")
+	b.WaitVisible("#password-current")
 }

@@ -2,15 +2,18 @@
 # SPDX-FileCopyrightText: 2026 Offen developers
 # SPDX-License-Identifier: Apache-2.0
 
-# Fuzzes every target of package keys briefly (FUZZTIME each, default 5s).
-# Without -fuzz the same targets already run their seeds under `go test`.
+# Fuzzes every target of the packages with parsers of untrusted input (keys,
+# and server for the banner CSS validator) briefly (FUZZTIME each, default
+# 5s). Without -fuzz the same targets already run their seeds under `go test`.
 # Usage: keys/fuzz.sh   (from anywhere; FUZZTIME=30s keys/fuzz.sh for longer)
 set -eu
-cd "$(dirname "$0")"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 fuzztime="${FUZZTIME:-5s}"
-targets=$(grep -ho '^func Fuzz[A-Za-z0-9]*' ./*_test.go | sed 's/^func //')
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+for pkg in keys server; do
+cd "$root/$pkg"
+targets=$(grep -ho '^func Fuzz[A-Za-z0-9]*' ./*_test.go | sed 's/^func //')
 for t in $targets; do
 	echo "fuzz $t ($fuzztime)"
 	for attempt in 1 2; do
@@ -25,4 +28,5 @@ for t in $targets; do
 		[ "$attempt" = 1 ] || exit 1
 		echo "fuzz $t: engine failed without a crasher, once more"
 	done
+done
 done

@@ -4,10 +4,14 @@
 package server
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
+	"io"
 	"slices"
 	"strings"
+
+	"github.com/tdewolff/parse/v2"
+	css3 "github.com/tdewolff/parse/v2/css"
 )
 
 // Banner styles (PROTOCOL §7.3, PUT /api/accounts/{id}/banner-styles) are CSS
@@ -76,14 +80,6 @@ var bannerProperties = func() map[string]bool {
 // bannerFunctions are the only functions a value may call.
 var bannerFunctions = []string{"rgb", "rgba", "hsl", "hsla"}
 
-var (
-	cssIdent     = regexp.MustCompile(`^-?[a-z][a-z0-9-]*$`)
-	cssValueChar = regexp.MustCompile(`^[a-zA-Z0-9 #%.,+\-/'"()]*$`)
-	cssFunction  = regexp.MustCompile(`([a-zA-Z-]*)\(`)
-	cssSelector  = regexp.MustCompile(`^(\.[a-z0-9_-]+|:[a-z-]+|\s*>\s*|\s+)+$`)
-	cssSelPart   = regexp.MustCompile(`\.[a-z0-9_-]+|:[a-z-]+|\s*>\s*|\s+`)
-)
-
 // cssError is a rejected banner style: the rule (selector or declaration)
 // that broke the allow-list and why. respondError answers 400.
 type cssError struct {
@@ -99,11 +95,18 @@ func (e *cssError) Error() string {
 }
 
 // validateBannerCSS checks css against the allow-list and returns its
-// canonical form, or a *cssError naming the first offending rule.
+// canonical form, or a *cssError naming the first offending rule. The text
+// is split into tokens by a CSS Syntax Level 3 tokenizer, so that what is
+// checked is what a browser will see (a string is a string, a comment is
+// gone); the rules are then read from the tokens by the small grammar
+// below, which accepts only the allowed shapes.
 func validateBannerCSS(css string) (string, error) {
 	if len(css) > maxBannerCSSBytes {
 		return "", &cssError{Reason: fmt.Sprintf("longer than %d bytes", maxBannerCSSBytes)}
 	}
+	// Refused wherever they occur, comments and strings included: escapes
+	// could spell any name, "<" could end the style element that serves the
+	// text, "@" starts every at-rule.
 	for _, c := range css {
 		switch {
 		case c == '\\':
@@ -116,29 +119,36 @@ func validateBannerCSS(css string) (string, error) {
 			return "", &cssError{Reason: "control characters are not allowed"}
 		}
 	}
-	src, err := stripCSSComments(css)
+	toks, err := cssTokens(css)
 	if err != nil {
 		return "", err
 	}
 	var out strings.Builder
 	for {
-		src = strings.TrimSpace(src)
-		if src == "" {
-			break
+		toks = trimSpace(toks)
+		if len(toks) == 0 {
+			return out.String(), nil
 		}
-		open := strings.IndexAny(src, "{};\"'")
-		if open < 0 || src[open] != '{' {
-			return "", &cssError{Rule: clip(src), Reason: "expected a selector followed by {"}
+		open := slices.IndexFunc(toks, func(t cssToken) bool {
+			return t.typ == css3.LeftBraceToken || t.typ == css3.RightBraceToken || t.typ == css3.SemicolonToken
+		})
+		if open < 0 || toks[open].typ != css3.LeftBraceToken {
+			return "", &cssError{Rule: clip(joinTokens(toks)), Reason: "expected a selector followed by {"}
 		}
-		selectors, err := canonicalSelectors(src[:open])
+		selectors, err := canonicalSelectors(toks[:open])
 		if err != nil {
 			return "", err
 		}
-		body, rest, err := cssBlock(src[open+1:])
-		if err != nil {
-			return "", &cssError{Rule: clip(src[:open]), Reason: err.Error()}
+		end := slices.IndexFunc(toks[open+1:], func(t cssToken) bool {
+			return t.typ == css3.LeftBraceToken || t.typ == css3.RightBraceToken
+		})
+		switch {
+		case end < 0:
+			return "", &cssError{Rule: clip(joinTokens(toks[:open])), Reason: "missing }"}
+		case toks[open+1+end].typ == css3.LeftBraceToken:
+			return "", &cssError{Rule: clip(joinTokens(toks[:open])), Reason: "nested blocks are not allowed"}
 		}
-		decls, err := canonicalDeclarations(body)
+		decls, err := canonicalDeclarations(toks[open+1 : open+1+end])
 		if err != nil {
 			return "", err
 		}
@@ -147,199 +157,265 @@ func validateBannerCSS(css string) (string, error) {
 			out.WriteString("  " + d + ";\n")
 		}
 		out.WriteString("}\n")
-		src = rest
+		toks = toks[open+1+end+1:]
 	}
-	return out.String(), nil
 }
 
-func stripCSSComments(s string) (string, error) {
-	var b strings.Builder
+// cssToken is one token of the tokenizer, its text copied.
+type cssToken struct {
+	typ  css3.TokenType
+	text string
+}
+
+// cssTokens tokenizes css, dropping comments and refusing what a browser
+// would read differently from the text (unterminated comments and strings).
+func cssTokens(css string) ([]cssToken, error) {
+	l := css3.NewLexer(parse.NewInputString(css))
+	var toks []cssToken
 	for {
-		i := strings.Index(s, "/*")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), nil
-		}
-		b.WriteString(s[:i])
-		b.WriteByte(' ')
-		j := strings.Index(s[i+2:], "*/")
-		if j < 0 {
-			return "", &cssError{Reason: "unterminated comment"}
-		}
-		s = s[i+2+j+2:]
-	}
-}
-
-// cssBlock splits s (after a "{") into the block's body and what follows
-// its "}". Strings may not span the braces; nested blocks are refused.
-func cssBlock(s string) (body, rest string, err error) {
-	var quote rune
-	for i, c := range s {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else if c == '\n' || c == '{' || c == '}' || c == ';' {
-				return "", "", fmt.Errorf("unterminated string")
+		typ, b := l.Next()
+		text := string(b)
+		switch typ {
+		case css3.ErrorToken:
+			if !errors.Is(l.Err(), io.EOF) {
+				return nil, &cssError{Reason: l.Err().Error()}
 			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '{':
-			return "", "", fmt.Errorf("nested blocks are not allowed")
-		case c == '}':
-			return s[:i], s[i+1:], nil
+			return toks, nil
+		case css3.CommentToken:
+			if len(text) < 4 || !strings.HasSuffix(text, "*/") {
+				return nil, &cssError{Reason: "unterminated comment"}
+			}
+			continue
+		case css3.BadStringToken:
+			return nil, &cssError{Rule: clip(text), Reason: "unterminated string"}
+		case css3.StringToken:
+			if len(text) < 2 || text[len(text)-1] != text[0] {
+				return nil, &cssError{Rule: clip(text), Reason: "unterminated string"}
+			}
 		}
+		toks = append(toks, cssToken{typ, text})
 	}
-	return "", "", fmt.Errorf("missing }")
 }
 
-func canonicalSelectors(s string) (string, error) {
+func trimSpace(toks []cssToken) []cssToken {
+	for len(toks) > 0 && toks[0].typ == css3.WhitespaceToken {
+		toks = toks[1:]
+	}
+	for len(toks) > 0 && toks[len(toks)-1].typ == css3.WhitespaceToken {
+		toks = toks[:len(toks)-1]
+	}
+	return toks
+}
+
+// splitTokens splits toks at every token of type sep.
+func splitTokens(toks []cssToken, sep css3.TokenType) [][]cssToken {
+	var parts [][]cssToken
+	start := 0
+	for i, t := range toks {
+		if t.typ == sep {
+			parts = append(parts, toks[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, toks[start:])
+}
+
+// joinTokens writes toks back as text, whitespace as one space.
+func joinTokens(toks []cssToken) string {
+	var b strings.Builder
+	for _, t := range toks {
+		if t.typ == css3.WhitespaceToken {
+			b.WriteByte(' ')
+		} else {
+			b.WriteString(t.text)
+		}
+	}
+	return b.String()
+}
+
+func isDelim(t cssToken, d string) bool { return t.typ == css3.DelimToken && t.text == d }
+
+func canonicalSelectors(toks []cssToken) (string, error) {
 	var out []string
-	for _, sel := range strings.Split(s, ",") {
-		sel = strings.TrimSpace(sel)
-		if sel == "" {
-			return "", &cssError{Rule: clip(s), Reason: "empty selector"}
+	for _, sel := range splitTokens(toks, css3.CommaToken) {
+		sel = trimSpace(sel)
+		if len(sel) == 0 {
+			return "", &cssError{Rule: clip(joinTokens(toks)), Reason: "empty selector"}
 		}
-		if !cssSelector.MatchString(sel) {
-			return "", &cssError{Rule: clip(sel), Reason: "selectors may only use the banner's classes, pseudo-classes, descendant and child combinators"}
-		}
+		rule := clip(joinTokens(sel))
 		var canon strings.Builder
 		needClass := true
-		for _, part := range cssSelPart.FindAllString(sel, -1) {
+		for i := 0; i < len(sel); i++ {
+			t := sel[i]
+			next := func() (cssToken, bool) {
+				if i+1 < len(sel) && sel[i+1].typ == css3.IdentToken {
+					i++
+					return sel[i], true
+				}
+				return cssToken{}, false
+			}
 			switch {
-			case strings.HasPrefix(part, "."):
-				if !slices.Contains(bannerClasses, part[1:]) {
-					return "", &cssError{Rule: clip(sel), Reason: fmt.Sprintf("class %q is not one of the banner's classes", part[1:])}
+			case isDelim(t, "."):
+				name, ok := next()
+				if !ok {
+					return "", &cssError{Rule: rule, Reason: "selectors may only use the banner's classes, pseudo-classes, descendant and child combinators"}
 				}
-				canon.WriteString(part)
+				if !slices.Contains(bannerClasses, name.text) {
+					return "", &cssError{Rule: rule, Reason: fmt.Sprintf("class %q is not one of the banner's classes", name.text)}
+				}
+				canon.WriteString("." + name.text)
 				needClass = false
-			case strings.HasPrefix(part, ":"):
+			case t.typ == css3.ColonToken:
 				if needClass {
-					return "", &cssError{Rule: clip(sel), Reason: "a pseudo-class must follow a class"}
+					return "", &cssError{Rule: rule, Reason: "a pseudo-class must follow a class"}
 				}
-				if !slices.Contains(bannerPseudoClasses, part[1:]) {
-					return "", &cssError{Rule: clip(sel), Reason: fmt.Sprintf("pseudo-class %q is not allowed", part)}
+				name, ok := next()
+				if !ok {
+					if i+1 < len(sel) && sel[i+1].typ == css3.ColonToken {
+						return "", &cssError{Rule: rule, Reason: "pseudo-elements are not allowed, only a pseudo-class"}
+					}
+					return "", &cssError{Rule: rule, Reason: "selectors may only use the banner's classes, pseudo-classes, descendant and child combinators"}
 				}
-				canon.WriteString(part)
-			default:
+				if !slices.Contains(bannerPseudoClasses, name.text) {
+					return "", &cssError{Rule: rule, Reason: fmt.Sprintf("pseudo-class %q is not allowed", ":"+name.text)}
+				}
+				canon.WriteString(":" + name.text)
+			case t.typ == css3.WhitespaceToken || isDelim(t, ">"):
+				child := false
+				for ; i < len(sel) && (sel[i].typ == css3.WhitespaceToken || isDelim(sel[i], ">")); i++ {
+					if isDelim(sel[i], ">") {
+						if child {
+							return "", &cssError{Rule: rule, Reason: "a combinator must join two classes"}
+						}
+						child = true
+					}
+				}
+				i--
 				if needClass {
-					return "", &cssError{Rule: clip(sel), Reason: "a combinator must join two classes"}
+					return "", &cssError{Rule: rule, Reason: "a combinator must join two classes"}
 				}
-				if strings.Contains(part, ">") {
+				if child {
 					canon.WriteString(" > ")
 				} else {
 					canon.WriteString(" ")
 				}
 				needClass = true
+			default:
+				return "", &cssError{Rule: rule, Reason: "selectors may only use the banner's classes, pseudo-classes, descendant and child combinators"}
 			}
 		}
 		if needClass {
-			return "", &cssError{Rule: clip(sel), Reason: "a selector must end with a class"}
+			return "", &cssError{Rule: rule, Reason: "a selector must end with a class"}
 		}
 		out = append(out, canon.String())
 	}
 	return strings.Join(out, ", "), nil
 }
 
-func canonicalDeclarations(body string) ([]string, error) {
+func canonicalDeclarations(body []cssToken) ([]string, error) {
 	var out []string
-	for _, decl := range splitDeclarations(body) {
-		decl = strings.TrimSpace(decl)
-		if decl == "" {
+	for _, decl := range splitTokens(body, css3.SemicolonToken) {
+		decl = trimSpace(decl)
+		if len(decl) == 0 {
 			continue
 		}
-		name, value, ok := strings.Cut(decl, ":")
-		if !ok {
-			return nil, &cssError{Rule: clip(decl), Reason: "expected property: value"}
+		rule := clip(joinTokens(decl))
+		colon := slices.IndexFunc(decl, func(t cssToken) bool { return t.typ == css3.ColonToken })
+		if colon < 0 {
+			return nil, &cssError{Rule: rule, Reason: "expected property: value"}
 		}
-		name = strings.ToLower(strings.TrimSpace(name))
-		value = strings.Join(strings.Fields(value), " ")
-		if !cssIdent.MatchString(name) || !bannerProperties[name] {
-			return nil, &cssError{Rule: clip(decl), Reason: fmt.Sprintf("property %q is not allowed", name)}
+		nameToks := trimSpace(decl[:colon])
+		name := strings.ToLower(joinTokens(nameToks))
+		if len(nameToks) != 1 || nameToks[0].typ != css3.IdentToken || !bannerProperties[name] {
+			return nil, &cssError{Rule: rule, Reason: fmt.Sprintf("property %q is not allowed", name)}
 		}
+		value := trimSpace(decl[colon+1:])
 		important := false
-		if v, ok := strings.CutSuffix(value, "!important"); ok {
-			value, important = strings.TrimSpace(v), true
+		if n := len(value); n >= 2 && isDelim(value[n-2], "!") && strings.EqualFold(value[n-1].text, "important") {
+			value, important = trimSpace(value[:n-2]), true
 		}
-		if err := checkCSSValue(value); err != "" {
-			return nil, &cssError{Rule: clip(decl), Reason: err}
+		canon, err := canonicalValue(value)
+		if err != "" {
+			return nil, &cssError{Rule: rule, Reason: err}
 		}
 		if important {
-			value += " !important"
+			canon += " !important"
 		}
-		out = append(out, name+": "+value)
+		out = append(out, name+": "+canon)
 	}
 	return out, nil
 }
 
-// splitDeclarations splits on ";" outside strings (cssBlock has checked
-// that strings are closed).
-func splitDeclarations(s string) []string {
-	var parts []string
-	var quote rune
-	start := 0
-	for i, c := range s {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
+// canonicalValue returns value as text, or why it is refused.
+func canonicalValue(value []cssToken) (string, string) {
+	if len(value) == 0 {
+		return "", "empty value"
+	}
+	inFunction := false
+	var b strings.Builder
+	for i, t := range value {
+		switch t.typ {
+		case css3.IdentToken, css3.NumberToken, css3.PercentageToken, css3.DimensionToken, css3.HashToken:
+			b.WriteString(t.text)
+		case css3.StringToken:
+			lower := strings.ToLower(t.text)
+			if strings.Contains(lower, "url(") {
+				return "", "url() is not allowed"
 			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == ';':
-			parts = append(parts, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, s[start:])
-}
-
-// checkCSSValue returns why value is refused, or "".
-func checkCSSValue(value string) string {
-	if value == "" {
-		return "empty value"
-	}
-	if len(value) > 256 {
-		return "value longer than 256 bytes"
-	}
-	lower := strings.ToLower(value)
-	if strings.Contains(lower, "url(") {
-		return "url() is not allowed"
-	}
-	if strings.Contains(lower, "expression") {
-		return "scripts are not allowed"
-	}
-	if !cssValueChar.MatchString(value) {
-		return "value may only hold words, numbers, lengths, colours, strings and rgb()/hsl()"
-	}
-	depth := 0
-	for _, c := range value {
-		switch c {
-		case '(':
-			depth++
-			if depth > 1 {
-				return "nested functions are not allowed"
+			if strings.Contains(lower, "expression") || strings.Contains(lower, "javascript:") {
+				return "", "scripts are not allowed"
 			}
-		case ')':
-			depth--
-			if depth < 0 {
-				return "unbalanced parentheses"
+			b.WriteString(t.text)
+		case css3.WhitespaceToken:
+			// One space between terms; a comma brings its own, and
+			// parentheses need none.
+			if prev := value[i-1].typ; prev != css3.FunctionToken && prev != css3.CommaToken &&
+				value[i+1].typ != css3.CommaToken && value[i+1].typ != css3.RightParenthesisToken {
+				b.WriteByte(' ')
 			}
+		case css3.CommaToken:
+			b.WriteString(", ")
+		case css3.DelimToken:
+			if t.text != "/" && t.text != "+" && t.text != "-" {
+				return "", "value may only hold words, numbers, lengths, colours, strings and rgb()/hsl()"
+			}
+			b.WriteString(t.text)
+		case css3.FunctionToken:
+			fn := strings.ToLower(strings.TrimSuffix(t.text, "("))
+			switch {
+			case inFunction:
+				return "", "nested functions are not allowed"
+			case fn == "url":
+				return "", "url() is not allowed"
+			case fn == "expression":
+				return "", "scripts are not allowed"
+			case !slices.Contains(bannerFunctions, fn):
+				return "", fmt.Sprintf("function %s() is not allowed (only rgb, rgba, hsl, hsla)", fn)
+			}
+			inFunction = true
+			b.WriteString(fn + "(")
+		case css3.RightParenthesisToken:
+			if !inFunction {
+				return "", "unbalanced parentheses"
+			}
+			inFunction = false
+			b.WriteByte(')')
+		case css3.LeftParenthesisToken:
+			return "", "nested functions are not allowed"
+		case css3.URLToken, css3.BadURLToken:
+			return "", "url() is not allowed"
+		default:
+			return "", "value may only hold words, numbers, lengths, colours, strings and rgb()/hsl()"
 		}
 	}
-	if depth != 0 {
-		return "unbalanced parentheses"
+	if inFunction {
+		return "", "unbalanced parentheses"
 	}
-	for _, m := range cssFunction.FindAllStringSubmatch(value, -1) {
-		fn := strings.ToLower(m[1])
-		if fn == "url" {
-			return "url() is not allowed"
-		}
-		if !slices.Contains(bannerFunctions, fn) {
-			return fmt.Sprintf("function %s() is not allowed (only rgb, rgba, hsl, hsla)", fn)
-		}
+	text := strings.TrimSpace(b.String())
+	if len(text) > 256 {
+		return "", "value longer than 256 bytes"
 	}
-	return ""
+	return text, ""
 }
 
 func clip(s string) string {

@@ -5,6 +5,9 @@ package server
 
 import (
 	"errors"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -99,5 +102,77 @@ func TestValidateBannerCSSRejects(t *testing.T) {
 				t.Errorf("got %q, want a reason containing %q", ce.Error(), tc.reason)
 			}
 		})
+	}
+}
+
+// FuzzValidateBannerCSS: whatever the validator accepts is its own canonical
+// form, and holds nothing that could load, run or reach beyond the banner:
+// every class it names is a banner class, and no url(, escape, "<", "@" or
+// brace beyond the rules' own survives.
+func FuzzValidateBannerCSS(f *testing.F) {
+	for _, seed := range []string{
+		"",
+		`.offen-banner { background-color: #fff; color: rgb(10, 20, 30); font-family: "Helvetica Neue", sans-serif }`,
+		".offen-banner .offen-banner__button:hover,.offen-banner__buttons>.offen-banner__button--allow:focus-visible{border-radius:4px;padding:0.5em 1em !important;}",
+		`.offen-banner { background: url(https://evil.example/x.png) }`,
+		`.offen-banner { color: red } </style><script>`,
+		`.offen-banner { font-family: "abc; color: red }`,
+		`.offen-banner { .offen-banner__text { color: red } }`,
+		"/* a */ .offen-banner__link { COLOR : hsl(200, 50%, 40%) }",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := validateBannerCSS(in)
+		if err != nil {
+			var ce *cssError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a cssError", err)
+			}
+			return
+		}
+		again, err := validateBannerCSS(out)
+		if err != nil || again != out {
+			t.Fatalf("canonical form %q is not stable: %q, %v", out, again, err)
+		}
+		lower := strings.ToLower(out)
+		for _, bad := range []string{"url(", "\\", "<", "@", "expression", "javascript:"} {
+			if strings.Contains(lower, bad) {
+				t.Fatalf("accepted %q holds %q", out, bad)
+			}
+		}
+		for _, rule := range strings.SplitAfter(out, "}\n") {
+			if rule == "" {
+				continue
+			}
+			selectors, body, ok := strings.Cut(rule, " {\n")
+			if !ok || strings.ContainsAny(body[:len(body)-2], "{}") {
+				t.Fatalf("rule %q is not one selector list and one flat block", rule)
+			}
+			for _, word := range strings.FieldsFunc(selectors, func(r rune) bool { return r == ' ' || r == ',' || r == '>' }) {
+				class, _, _ := strings.Cut(strings.TrimPrefix(word, "."), ":")
+				if !strings.HasPrefix(word, ".") || !slices.Contains(bannerClasses, class) {
+					t.Fatalf("selector %q of %q names no banner class", word, out)
+				}
+			}
+		}
+	})
+}
+
+// TestBannerEditorListsTheClasses: the console's banner editor names
+// exactly the classes the validator allows, so what an operator reads there
+// is what may be styled.
+func TestBannerEditorListsTheClasses(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../auditorium/src/pages/console/banner.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile(`\['(offen-banner[a-z_-]*)', 'console\.banner\.class\.`).FindAllSubmatch(b, -1) {
+		listed = append(listed, string(m[1]))
+	}
+	if !slices.Equal(listed, bannerClasses) {
+		t.Errorf("the editor lists %v, the validator allows %v", listed, bannerClasses)
 	}
 }

@@ -250,10 +250,16 @@ func (req allowedOriginsRequest) Valid(context.Context) map[string]string {
 	if len(req.Origins) > maxAllowedOrigins {
 		return map[string]string{"origins": "at most 50 origins"}
 	}
+	// Every bad entry is named at once, so that a pasted list is fixed in
+	// one round; the console shows one per line.
+	var bad []string
 	for _, o := range req.Origins {
 		if _, err := parseAllowedOrigin(o); err != nil {
-			return map[string]string{"origins": err.Error()}
+			bad = append(bad, err.Error())
 		}
+	}
+	if len(bad) > 0 {
+		return map[string]string{"origins": strings.Join(bad, "; ")}
 	}
 	return nil
 }

@@ -454,6 +454,9 @@ func TestOperatorRoutes(t *testing.T) {
 			body: raw(`{"origins":["http://www.example.org"]}`), wantStatus: 400, wantBody: []string{`"origins"`}},
 		{name: "allowed origins with a path", as: "admin", method: "PUT", path: "/api/accounts/{a}/allowed-origins",
 			body: raw(`{"origins":["https://www.example.org/page"]}`), wantStatus: 400},
+		{name: "every bad allowed origin named", as: "admin", method: "PUT", path: "/api/accounts/{a}/allowed-origins",
+			body: raw(`{"origins":["https://ok.example.org","http://www.example.org","nope","https://www.example.org/page"]}`), wantStatus: 400,
+			wantBody: []string{"http://www.example.org", "not an origin: nope", "https://www.example.org/page"}},
 		{name: "too many allowed origins", as: "admin", method: "PUT", path: "/api/accounts/{a}/allowed-origins",
 			body: func(t *testing.T, w *world) any {
 				var o []string

@@ -39,6 +39,8 @@ func addRoutes(r *chi.Mux, logger *slog.Logger, opts Options, store persistence.
 	r.With(noStore).Get("/healthz", handleHealth(store))
 	r.With(noStore).Get("/versionz", handleVersion(store, opts))
 	r.Get("/robots.txt", handleRobots)
+	r.Get("/favicon.ico", handleFavicon)
+	r.Get("/NOTICE.txt", handleNotice(opts.Notice))
 
 	// Visitor side, static (PROTOCOL §7.4, script/README.md "Serving"):
 	// the tracking script for every site, the vault page that only the

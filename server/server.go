@@ -50,6 +50,8 @@ type Options struct {
 	// once, for logins, re-authentication and new passwords; 0 means
 	// DefaultArgonWorkers.
 	Argon2Workers int
+	// Notice is the NOTICE file, served at /NOTICE.txt (404 when empty).
+	Notice []byte
 	// Now is the clock of sessions, throttles and the outage log; nil means
 	// time.Now.
 	Now func() time.Time

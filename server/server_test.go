@@ -5,7 +5,9 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -215,6 +217,34 @@ func TestRoutes(t *testing.T) {
 			wantStatus:  http.StatusOK,
 			wantBody:    []string{"User-agent: *\nDisallow: /\n"},
 			wantHeaders: map[string]string{"Content-Type": "text/plain; charset=utf-8"},
+		},
+		{
+			name: "favicon.ico is an icon", path: "/favicon.ico",
+			wantStatus:  http.StatusOK,
+			wantHeaders: map[string]string{"Content-Type": "image/x-icon"},
+			after: func(t *testing.T, _ *http.Response, body, _ string) {
+				// One entry (type 1 = icon) whose image is a 32x32 PNG.
+				b := []byte(body)
+				if len(b) < 22 || binary.LittleEndian.Uint16(b[2:]) != 1 || binary.LittleEndian.Uint16(b[4:]) != 1 {
+					t.Fatalf("not an ICO directory of one icon: % x", b[:min(len(b), 22)])
+				}
+				off := binary.LittleEndian.Uint32(b[18:])
+				img, err := png.Decode(bytes.NewReader(b[off:]))
+				if err != nil || img.Bounds().Dx() != 32 || img.Bounds().Dy() != 32 {
+					t.Errorf("icon image: %v, %v", err, img)
+				}
+			},
+		},
+		{
+			name: "NOTICE.txt is the given notice", path: "/NOTICE.txt",
+			opts:        server.Options{Notice: []byte("Offen\nbundles: chi (MIT)\n")},
+			wantStatus:  http.StatusOK,
+			wantBody:    []string{"Offen\nbundles: chi (MIT)\n"},
+			wantHeaders: map[string]string{"Content-Type": "text/plain; charset=utf-8"},
+		},
+		{
+			name: "no notice is 404", path: "/NOTICE.txt",
+			wantStatus: http.StatusNotFound,
 		},
 		{
 			name: "unknown API path is JSON 404", path: "/api/nothing-here",

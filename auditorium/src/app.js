@@ -87,7 +87,7 @@ function Shell ({ i18n, live }) {
       ${route ? html`<${Page} />` : html`<section class="page"><h1>${i18n.t('dashboard.notFound')}</h1></section>`}
     </main>
     <footer class="site-footer">
-      <p>${i18n.t('dashboard.footer')}</p>
+      <p>${i18n.t('dashboard.footer')} <a href="/NOTICE.txt">${i18n.t('dashboard.footer.notice')}</a></p>
     </footer>
     <div class="visually-hidden" role="status" aria-live="polite" ref=${live}></div>
   </div>`

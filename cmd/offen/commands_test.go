@@ -48,7 +48,9 @@ func TestCommands(t *testing.T) {
 		{name: "secret default", args: []string{"secret"}, want: []string{"\n"}},
 		{name: "secret too short", args: []string{"secret", "--length", "16"}, wantErr: []string{"--length 16 is too short"}},
 		{name: "secret no count", args: []string{"secret", "--count", "0"}, wantErr: []string{"--count 0"}},
-		{name: "unknown command", args: []string{"nope"}, wantErr: []string{`unknown command "nope"`}},
+		{name: "unknown command", args: []string{"nope"}, wantErr: []string{`unknown command "nope"`, "`offen --help`"}},
+		{name: "unknown command near one", args: []string{"confg"}, wantErr: []string{`unknown command "confg"; did you mean "config"?`}},
+		{name: "unknown command near another", args: []string{"setpu"}, wantErr: []string{`did you mean "setup"?`}},
 		{
 			name: "config redacts secrets",
 			env: map[string]string{
@@ -67,16 +69,23 @@ func TestCommands(t *testing.T) {
 		},
 		{
 			name: "config shows a SQLite path",
-			env:  map[string]string{"OFFEN_DATABASE_CONNECTIONSTRING": "/data/offen.db"},
+			env:  map[string]string{"OFFEN_DATABASE_CONNECTIONSTRING": "/data/offen.db", "OFFEN_SECRET": validSecret},
 			args: []string{"config"},
 			want: []string{"OFFEN_DATABASE_CONNECTIONSTRING=/data/offen.db\n"},
 		},
 		{
-			name:    "config prints and reports problems",
-			env:     map[string]string{"OFFEN_SERVER_PORT": "abc"},
+			name:    "config shows the raw bad values and fails",
+			env:     map[string]string{"OFFEN_SERVER_PORT": "abc", "OFFEN_APP_RETENTION": "1year", "OFFEN_SECRET": validSecret},
 			args:    []string{"config"},
-			want:    []string{"OFFEN_SERVER_PORT=3000\n"},
-			wantErr: []string{"invalid configuration", "OFFEN_SERVER_PORT"},
+			want:    []string{"OFFEN_SERVER_PORT=abc  # invalid", "OFFEN_APP_RETENTION=1year  # invalid"},
+			notWant: []string{"OFFEN_SERVER_PORT=3000", "OFFEN_APP_RETENTION=6months"},
+			wantErr: []string{"invalid configuration", `OFFEN_SERVER_PORT="abc": must be a whole number`, `OFFEN_APP_RETENTION="1year": must be one of`},
+		},
+		{
+			name:    "config flags a missing secret",
+			args:    []string{"config"},
+			want:    []string{"OFFEN_SECRET=\n"},
+			wantErr: []string{"invalid configuration", "OFFEN_SECRET: required", "offen secret"},
 		},
 		{
 			name:    "serve names every bad setting",
@@ -109,6 +118,42 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// TestConfigWarnsOfUnknownSettings: an OFFEN_* name that no setting reads,
+// in the environment or the env file, is named with the nearest setting;
+// known names (and the _FILE variants of secrets) are not.
+func TestConfigWarnsOfUnknownSettings(t *testing.T) {
+	t.Parallel()
+	envFile := filepath.Join(t.TempDir(), "offen.env")
+	writeFile(t, envFile, "OFFEN_SECRET="+validSecret+"\nOFFEN_SERVER_PROT=4000\nOFFEN_SMTP_PASSWORD_FILE=/dev/null\n")
+	var stdout, stderr bytes.Buffer
+	root := newRootCmd(env{
+		getenv: mapenv(map[string]string{"OFFEN_TYPO": "1"}),
+		environ: func() []string {
+			return []string{"OFFEN_TYPO=1", "OFFEN_APP_LOCALE=", "HOME=/root", "OFFEN_APP_RETENTON=7days"}
+		},
+		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+	})
+	root.SetArgs([]string{"--envfile", envFile, "config"})
+	if err := root.ExecuteContext(t.Context()); err != nil {
+		t.Fatalf("unknown names are warnings, got error %v", err)
+	}
+	got := stderr.String()
+	for _, want := range []string{
+		"warning: OFFEN_SERVER_PROT is not a setting; did you mean OFFEN_SERVER_PORT?",
+		"warning: OFFEN_APP_RETENTON is not a setting; did you mean OFFEN_APP_RETENTION?",
+		"warning: OFFEN_TYPO is not a setting; did you mean ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, got)
+		}
+	}
+	for _, notWant := range []string{"OFFEN_SMTP_PASSWORD_FILE", "OFFEN_APP_LOCALE", "HOME"} {
+		if strings.Contains(got, notWant) {
+			t.Errorf("stderr warns of %s:\n%s", notWant, got)
+		}
+	}
+}
+
 func TestHelpListsEverySetting(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"config", "--help"}} {
@@ -126,7 +171,7 @@ func TestHelpListsEverySetting(t *testing.T) {
 
 func TestConfigOutputIsAnEnvFile(t *testing.T) {
 	t.Parallel()
-	out, err := runOffen(t, map[string]string{"OFFEN_APP_LOCALE": "vi", "OFFEN_SERVER_TRUSTEDPROXIES": "10.0.0.0/8, 192.168.0.0/16"}, "config")
+	out, err := runOffen(t, map[string]string{"OFFEN_APP_LOCALE": "vi", "OFFEN_SERVER_TRUSTEDPROXIES": "10.0.0.0/8, 192.168.0.0/16", "OFFEN_SECRET": validSecret}, "config")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,6 +160,21 @@ type loadOptions struct {
 	Flags map[string]string
 	// ReadFile reads env and *_FILE files; nil means os.ReadFile.
 	ReadFile func(string) ([]byte, error)
+	// Environ lists the process environment as KEY=VALUE; nil means no
+	// unknown OFFEN_* variables are looked for there.
+	Environ func() []string
+}
+
+// configReport is what inspectConfig finds: the effective configuration,
+// the env file used, every problem, the raw text of each value that did not
+// parse (the Config holds its default instead), and OFFEN_* names that are
+// no setting.
+type configReport struct {
+	cfg      Config
+	envFile  string
+	err      error
+	rawBad   map[string]string
+	unknowns []string
 }
 
 // envFileCandidates returns the env-file search order.
@@ -179,16 +194,34 @@ func envFileCandidates(getenv func(string) string) []string {
 // joins every problem found, each naming its variable; the Config is
 // returned alongside so that callers can still print it.
 func loadConfig(opts loadOptions) (Config, string, error) {
+	r := inspectConfig(opts)
+	return r.cfg, r.envFile, r.err
+}
+
+// inspectConfig does the work of loadConfig and keeps what `offen config`
+// shows besides: the raw bad values and unknown names.
+func inspectConfig(opts loadOptions) configReport {
 	readFile := opts.ReadFile
 	if readFile == nil {
 		readFile = os.ReadFile
 	}
 	var cfg Config
 	var problems []error
+	rawBad := map[string]string{}
 
 	envFile, fileValues, err := readEnvFile(opts, readFile)
 	if err != nil {
-		return cfg, envFile, err
+		return configReport{cfg: cfg, envFile: envFile, err: err, rawBad: rawBad}
+	}
+	var names []string
+	for k := range fileValues {
+		names = append(names, k)
+	}
+	if opts.Environ != nil {
+		for _, kv := range opts.Environ() {
+			k, _, _ := strings.Cut(kv, "=")
+			names = append(names, k)
+		}
 	}
 	sources := []source{
 		{"flag", func(k string) (string, bool) { v, ok := opts.Flags[k]; return v, ok }},
@@ -205,6 +238,7 @@ func loadConfig(opts loadOptions) (Config, string, error) {
 		}
 		if err := setField(cv.FieldByIndex(s.index), raw); err != nil {
 			problems = append(problems, describe(s, raw, err))
+			rawBad[s.env] = raw
 			_ = setField(cv.FieldByIndex(s.index), s.def)
 		}
 	}
@@ -214,7 +248,62 @@ func loadConfig(opts loadOptions) (Config, string, error) {
 	cfg.Server.PublicURL = strings.TrimSuffix(cfg.Server.PublicURL, "/")
 	cfg.SMTP.AuthType = strings.ToUpper(cfg.SMTP.AuthType)
 	problems = append(problems, cfg.Validate())
-	return cfg, envFile, errors.Join(problems...)
+	return configReport{cfg: cfg, envFile: envFile, err: errors.Join(problems...), rawBad: rawBad, unknowns: unknownSettings(names)}
+}
+
+// unknownSettings returns a warning for every OFFEN_* name in names that no
+// setting reads, with the nearest setting's name: a typo in an env file
+// otherwise passes silently and the default applies.
+func unknownSettings(names []string) []string {
+	var known []string
+	for _, s := range settings {
+		known = append(known, s.env)
+		if s.secret {
+			known = append(known, s.env+"_FILE")
+		}
+	}
+	var warnings []string
+	slices.Sort(names)
+	for _, n := range slices.Compact(names) {
+		if !strings.HasPrefix(n, "OFFEN_") || slices.Contains(known, n) {
+			continue
+		}
+		warnings = append(warnings, fmt.Sprintf("%s is not a setting; did you mean %s?", n, nearest(n, known)))
+	}
+	return warnings
+}
+
+// nearest returns the candidate with the least edit distance to s (the
+// first of equals).
+func nearest(s string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		if d := editDistance(s, c); bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // readEnvFile finds and parses the env file. A file named by --envfile must

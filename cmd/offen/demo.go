@@ -111,7 +111,10 @@ func (a *app) demo(ctx context.Context, p demoParams) error {
 		return err
 	}
 
-	account, err := seedDemo(ctx, logger, cfg, secret, p.users, []string{introURL})
+	// The test page of the hint is allowed too, so that the printed tag
+	// can be tried in a page of one's own.
+	testPage := "http://localhost:" + strconv.Itoa(testPagePort)
+	account, err := seedDemo(ctx, logger, cfg, secret, p.users, []string{introURL, testPage})
 	if err != nil {
 		return err
 	}
@@ -136,9 +139,11 @@ func (a *app) demo(ctx context.Context, p demoParams) error {
 			"  Your own data as a visitor:                           %s/auditorium/\n"+
 			"  Console:                                              %s/console/\n\n"+
 			"  Login: %s   Password: %s\n\n"+
+			"The tag of the demo account, for a page of your own:\n\n  %s\n\n%s\n\n"+
 			"Mails are written to the log. Press Ctrl+C to stop; the demo data is then deleted.\n",
 			p.users, time.Since(p.start).Round(time.Millisecond),
-			introURL, publicURL, publicURL, publicURL, demoEmail, demoPassword)
+			introURL, publicURL, publicURL, publicURL, demoEmail, demoPassword,
+			scriptTag(publicURL, account.ID), testPageHint(publicURL))
 		if p.open {
 			openBrowser(introURL + "/")
 		}

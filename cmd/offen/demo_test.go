@@ -180,3 +180,21 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("oldest event %s: want a history over the retention period", oldest)
 	}
 }
+
+// TestIntroPage: the demo's intro page fits a phone's screen (viewport
+// meta tag) and embeds the tag of the account.
+func TestIntroPage(t *testing.T) {
+	t.Parallel()
+	page, err := renderIntroPage(introPage{PublicURL: "http://localhost:9876", AccountID: "9b63c4d8-3a6c-4e8e-9a55-2f1d7c0e5b11", Email: demoEmail, Password: demoPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		`<script async src="http://localhost:9876/script.js" data-account-id="9b63c4d8-3a6c-4e8e-9a55-2f1d7c0e5b11"></script>`,
+	} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the intro page lacks %s", want)
+		}
+	}
+}

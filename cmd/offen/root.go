@@ -16,9 +16,12 @@ import (
 // standard streams. Tests pass their own.
 type env struct {
 	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// environ lists the environment (for unknown OFFEN_* names); nil in
+	// tests that need no such warnings.
+	environ func() []string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 }
 
 // app is shared by all commands: the process env and the persistent flags.
@@ -31,7 +34,11 @@ type app struct {
 // maps variable names to values given on the command line; requireSecret is
 // set by commands that need OFFEN_SECRET.
 func (a *app) config(flags map[string]string, requireSecret bool) (Config, error) {
-	cfg, _, err := loadConfig(loadOptions{Getenv: a.getenv, EnvFile: a.envFile, Flags: flags})
+	r := inspectConfig(a.loadOptions(flags))
+	cfg, err := r.cfg, r.err
+	for _, w := range r.unknowns {
+		fmt.Fprintln(a.stderr, "warning: "+w)
+	}
 	if requireSecret {
 		err = errors.Join(err, cfg.RequireSecret())
 	}
@@ -39,6 +46,11 @@ func (a *app) config(flags map[string]string, requireSecret bool) (Config, error
 		return cfg, fmt.Errorf("invalid configuration:\n%s", indent(err.Error()))
 	}
 	return cfg, nil
+}
+
+// loadOptions reads the configuration of this process.
+func (a *app) loadOptions(flags map[string]string) loadOptions {
+	return loadOptions{Getenv: a.getenv, Environ: a.environ, EnvFile: a.envFile, Flags: flags}
 }
 
 func indent(s string) string {
@@ -54,7 +66,7 @@ func newRootCmd(e env) *cobra.Command {
 		Short: "Offen is a fair web analytics server",
 		Long: "Offen is a fair web analytics server. Without a command it serves (like `offen serve`).\n\n" +
 			settingsHelp(),
-		Args:              cobra.NoArgs,
+		Args:              unknownCommand,
 		RunE:              serve.RunE,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
@@ -77,6 +89,22 @@ func newRootCmd(e env) *cobra.Command {
 		newDemoCmd(a),
 	)
 	return root
+}
+
+// unknownCommand refuses arguments to bare `offen` (which serves), naming
+// the nearest command: cobra's own check suggests nothing once the root
+// command has Args set.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return fmt.Errorf("unknown command %q; did you mean %q? Run `offen --help` for the list of commands", args[0], nearest(args[0], names))
 }
 
 // settingsHelp lists every setting for --help.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/offen/offen"
 	"github.com/offen/offen/auditorium"
 	"github.com/offen/offen/keys"
 	offlocales "github.com/offen/offen/locales"
@@ -149,6 +150,7 @@ func (a *app) serveWith(ctx context.Context, cfg Config, o serveOptions) error {
 		Locale:          cfg.App.Locale,
 		Retention:       cfg.App.Retention.Duration(),
 		Argon2Workers:   cfg.Server.Argon2Workers,
+		Notice:          offen.Notice,
 	}, store, mail, loc, auditorium.FS(), script.FS)
 	listen, err := listenOptions(cfg, o.host, store, logger)
 	if err != nil {

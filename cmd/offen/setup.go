@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -79,23 +81,14 @@ func (a *app) setup(ctx context.Context, p setupParams) error {
 	if err != nil {
 		return err
 	}
-	password := p.password
-	if !p.passwordGiven {
-		if password, err = a.readPassword(); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(a.stderr, "warning: --password is visible to other users of this machine; prefer the prompt")
-	}
-	if utf8.RuneCountInString(password) < minPasswordLength {
-		return fmt.Errorf("the password must have at least %d characters", minPasswordLength)
-	}
 	secret, _ := serverSecrets(cfg)
 	instance, err := keys.DeriveInstanceKeys(secret)
 	if err != nil {
 		return err
 	}
 
+	// The database is checked before the password is asked for: typing a
+	// password only to learn that the database is taken wastes the effort.
 	store, err := a.openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -113,6 +106,17 @@ func (a *app) setup(ctx context.Context, p setupParams) error {
 			return errors.New("the database already has a login; run with --force to add another login and account anyway")
 		}
 	}
+	password := p.password
+	if !p.passwordGiven {
+		if password, err = a.readPassword(); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(a.stderr, "warning: --password is visible to other users of this machine; prefer the prompt")
+	}
+	if utf8.RuneCountInString(password) < minPasswordLength {
+		return fmt.Errorf("the password must have at least %d characters", minPasswordLength)
+	}
 
 	in, recoveryCode, err := setupInput(instance, p.email, strings.TrimSpace(p.name), password)
 	if err != nil {
@@ -129,8 +133,7 @@ func (a *app) setup(ctx context.Context, p setupParams) error {
 	out := a.stdout
 	fmt.Fprintf(out, "Created the login %s and the account %q.\n\n", p.email, account.Name)
 	fmt.Fprintf(out, "Account id: %s\n\n", account.ID)
-	fmt.Fprintf(out, "Embed this on your site:\n\n  <script async src=\"%s/script.js\" data-account-id=\"%s\"></script>\n\n",
-		cfg.Server.PublicURL, account.ID)
+	fmt.Fprintf(out, "Embed this on your site:\n\n  %s\n\n%s\n\n", scriptTag(cfg.Server.PublicURL, account.ID), testPageHint(cfg.Server.PublicURL))
 	fmt.Fprintf(out, "Recovery code (shown only now; keep it safe, it restores access to your data after a forgotten password):\n\n  %s\n\n",
 		keys.FormatRecoveryCode(recoveryCode))
 	fmt.Fprintf(out, "Log in at %s/login/\n", cfg.Server.PublicURL)
@@ -294,4 +297,51 @@ func lastByte(path string) (byte, error) {
 		return 0, err
 	}
 	return b[len(b)-1], nil
+}
+
+// scriptTag is the tag a site embeds for the account id.
+func scriptTag(publicURL, accountID string) string {
+	return fmt.Sprintf(`<script async src="%s/script.js" data-account-id="%s"></script>`, publicURL, accountID)
+}
+
+// testPagePort is the port the hints suggest for a local test page.
+const testPagePort = 8800
+
+// testPageHint says where a page with the tag must live for consent to
+// work: on the same site as Offen. Browsers keep the consent cookie of a
+// cross-site frame from being stored, so a page on 127.0.0.1 fails with
+// Offen on localhost although both are this machine.
+func testPageHint(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return ""
+	}
+	host := u.Hostname()
+	if host == "localhost" || net.ParseIP(host).IsLoopback() {
+		page := fmt.Sprintf("http://%s:%d/", hostForURL(host), testPagePort)
+		return fmt.Sprintf("To try it on this machine, put the tag in an HTML page, serve its folder with\n"+
+			"  python3 -m http.server %d --bind 127.0.0.1\n"+
+			"and open %s. Use the host name %s, as the tag does: to the browser a\n"+
+			"page on another host name (127.0.0.1 and localhost included) is another site,\n"+
+			"and it keeps the consent from being stored.", testPagePort, page, host)
+	}
+	return fmt.Sprintf("Put it on pages of the same site as %s (for example www.%s for offen.%s):\n"+
+		"browsers keep the consent from being stored for pages of other sites.", host, parentDomain(host), parentDomain(host))
+}
+
+func hostForURL(host string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]"
+	}
+	return host
+}
+
+// parentDomain drops the first label of host (offen.example.org gives
+// example.org); a host of two labels or fewer is returned as it is.
+func parentDomain(host string) string {
+	if strings.Count(host, ".") < 2 {
+		return host
+	}
+	_, rest, _ := strings.Cut(host, ".")
+	return rest
 }

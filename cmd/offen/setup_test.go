@@ -194,6 +194,45 @@ func TestSetupRefusals(t *testing.T) {
 	}
 }
 
+// TestSetupChecksDatabaseFirst: a second setup with a short password is
+// told that the database is taken, not that the password is short.
+func TestSetupChecksDatabaseFirst(t *testing.T) {
+	t.Parallel()
+	vars := sqliteEnv(t, nil)
+	envFile := filepath.Join(t.TempDir(), "offen.env")
+	writeFile(t, envFile, "")
+	args := []string{"setup", "--email", "a@example.org", "--name", "x"}
+	if _, stderr, err := runWithStdin(t, vars, envFile, "long enough password\n", args...); err != nil {
+		t.Fatalf("first setup: %v\n%s", err, stderr)
+	}
+	_, _, err := runWithStdin(t, vars, envFile, "short\n", args...)
+	if err == nil || !strings.Contains(err.Error(), "already has a login") {
+		t.Errorf("got %v, want the database refused before the password", err)
+	}
+}
+
+// TestSetupPrintsTestPageHint: a local public URL gets the test page on
+// the same host name; a public one the same-site advice.
+func TestSetupPrintsTestPageHint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ publicURL, want string }{
+		{"http://localhost:3000", "open http://localhost:8800/. Use the host name localhost"},
+		{"http://127.0.0.1:3000", "open http://127.0.0.1:8800/. Use the host name 127.0.0.1"},
+		{"https://offen.example.org", "same site as offen.example.org (for example www.example.org"},
+	} {
+		vars := sqliteEnv(t, map[string]string{"OFFEN_SERVER_PUBLICURL": tc.publicURL})
+		envFile := filepath.Join(t.TempDir(), "offen.env")
+		writeFile(t, envFile, "")
+		out, stderr, err := runWithStdin(t, vars, envFile, "long enough password\n", "setup", "--email", "a@example.org", "--name", "x")
+		if err != nil {
+			t.Fatalf("setup: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(out, `<script async src="`+tc.publicURL+`/script.js" data-account-id="`) || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: output lacks the tag or %q:\n%s", tc.publicURL, tc.want, out)
+		}
+	}
+}
+
 func TestSetupForce(t *testing.T) {
 	t.Parallel()
 	vars := sqliteEnv(t, nil)

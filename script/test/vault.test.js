@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { createVault, readConfig } from '../src/vault/vault.js'
 import { checkMessage, checkSender } from '../src/vault/messages.js'
 import { consentCookie, readConsent } from '../src/vault/consent.js'
+import { sameSite, siteOf } from '../src/vault/site.js'
 import { FakeDocument, messageEvent, waitFor } from './fakes.js'
 
 const accountId = '9b63c4d8-3a6c-4e8e-9a55-2f1d7c0e5b11'
@@ -14,7 +15,7 @@ const parent = { name: 'parent window' }
 const event = { type: 'PAGEVIEW', href: 'https://www.example.org/a', referrer: '', pageload: 120 }
 const eventMsg = (extra = {}) => ({ v: 1, type: 'EVENT', accountId, event, ...extra })
 
-function setup ({ allowedOrigins = [origin], consent, supported = true, blockCookies = false } = {}) {
+function setup ({ allowedOrigins = [origin], consent, supported = true, blockCookies = false, vaultOrigin = '' } = {}) {
   const doc = new FakeDocument({ blockCookies })
   if (consent) doc.jar.set('consent', consent)
   const root = doc.createElement('div')
@@ -29,7 +30,8 @@ function setup ({ allowedOrigins = [origin], consent, supported = true, blockCoo
     supported,
     sender,
     context: () => ({ sessionId: 'f'.repeat(32), timeZone: 'Europe/Berlin', mobile: false }),
-    measure: () => 120
+    measure: () => 120,
+    origin: vaultOrigin
   })
   const send = (data, opts = {}) => {
     const m = messageEvent({ data, origin: opts.origin || origin, source: 'source' in opts ? opts.source : parent })
@@ -186,6 +188,43 @@ test('allow while the browser blocks cookies: notice, nothing queued', async () 
   v.root.byId('offen-notice-close').click()
   assert.equal((await a.finished).type, 'DONE')
   assert.equal(v.queued.length, 0)
+})
+
+test('a decision blocked in a cross-site frame says why', async () => {
+  for (const [vaultOrigin, page, key] of [
+    ['http://localhost:3000', 'http://127.0.0.1:8800', 'crossSite'],
+    ['https://offen.example.net', origin, 'crossSite'],
+    ['https://offen.example.org', origin, 'storage'],
+    ['', origin, 'storage']
+  ]) {
+    const v = setup({ blockCookies: true, vaultOrigin, allowedOrigins: [] })
+    const a = v.send(eventMsg(), { origin: page })
+    await waitFor(() => v.root.byId('offen-banner-allow'), 'banner')
+    v.root.byId('offen-banner-allow').click()
+    await waitFor(() => v.root.byId('offen-notice'), 'notice')
+    const text = v.root.byId('offen-notice').text()
+    if (key === 'crossSite') {
+      assert.match(text, /different sites/, vaultOrigin)
+      assert.ok(text.includes(`(${page})`) && text.includes(`(${vaultOrigin})`), text)
+    } else {
+      assert.doesNotMatch(text, /different sites/, vaultOrigin)
+    }
+    v.root.byId('offen-notice-close').click()
+    await a.finished
+  }
+})
+
+test('siteOf and sameSite', () => {
+  assert.equal(siteOf('https://www.example.org'), 'https://example.org')
+  assert.equal(siteOf('https://a.b.example.co.uk:8443'), 'https://example.co.uk')
+  assert.equal(siteOf('http://localhost:3000'), 'http://localhost')
+  assert.equal(siteOf('http://127.0.0.1:8800'), 'http://127.0.0.1')
+  assert.equal(siteOf('not a url'), '')
+  assert.ok(sameSite('http://localhost:8800', 'http://localhost:3000'))
+  assert.ok(sameSite('https://www.example.org', 'https://offen.example.org'))
+  assert.ok(!sameSite('http://127.0.0.1:8800', 'http://localhost:3000'))
+  assert.ok(!sameSite('http://www.example.org', 'https://offen.example.org'), 'schemeful')
+  assert.ok(!sameSite('', ''))
 })
 
 test('consent cookie attributes', () => {

@@ -3,7 +3,7 @@
 
 // The visitor view at /auditorium/ (no login): the figures of the dashboard over the visitor's
 // own events in every account of this instance, an explanation on every panel, an onboarding
-// tour on the first visit, and the visitor's rights: export (JSON, CSV), delete, opt out,
+// tour on the first visit only, and the visitor's rights: export (JSON, CSV), delete, opt out,
 // opt in. data-state on the root works as in the operator dashboard.
 
 import { useEffect, useMemo, useState } from 'preact/hooks'
@@ -29,17 +29,20 @@ function onboarded () {
   }
 }
 
-/** Onboarding is a three-step introduction shown on the first visit. */
+/**
+ * Onboarding is a three-step introduction shown on the first visit: it counts as seen once
+ * shown, so the next visit goes straight to the data, dismissed or not.
+ */
 export function Onboarding ({ onDone }) {
   const { t } = useI18n()
   const [step, setStep] = useState(0)
   const name = STEPS[step]
-  const finish = () => {
+  useEffect(() => {
     try {
       globalThis.localStorage.setItem(ONBOARDED, '1')
     } catch {}
-    onDone()
-  }
+  }, [])
+  const finish = () => onDone()
   return html`<section class="panel onboarding" aria-labelledby="onboarding-title" data-step=${name}>
     <p class="muted">${t('dashboard.onboarding.progress', { step: step + 1, total: STEPS.length })}</p>
     <h2 id="onboarding-title">${t(`dashboard.onboarding.${name}.title`)}</h2>
@@ -68,7 +71,7 @@ function Confirm ({ label, question, onConfirm, busy }) {
   </div>`
 }
 
-function Rights ({ data, consent, setConsent, reload, setError }) {
+function Rights ({ data, consent, setConsent, reload, setError, hasData }) {
   const { t } = useI18n()
   const { announce } = useServices()
   const [busy, setBusy] = useState(false)
@@ -101,16 +104,24 @@ function Rights ({ data, consent, setConsent, reload, setError }) {
   return html`<section class="panel" aria-labelledby="rights-title" data-panel="rights">
     <h2 id="rights-title">${t('dashboard.visitor.rights')}</h2>
     <p class="panel-explain">${t('dashboard.visitor.rightsText')}</p>
-    <h3>${t('dashboard.visitor.exportTitle')}</h3>
-    <p>${t('dashboard.visitor.exportText')}</p>
-    <div class="button-row">
-      <button type="button" class="button" data-action="export-json" disabled=${busy} onClick=${() => exportAs('json')}>${t('dashboard.visitor.exportJson')}</button>
-      <button type="button" class="button" data-action="export-csv" disabled=${busy} onClick=${() => exportAs('csv')}>${t('dashboard.visitor.exportCsv')}</button>
-    </div>
-    <h3>${t('dashboard.visitor.deleteTitle')}</h3>
-    <p>${t('dashboard.visitor.deleteText')}</p>
-    <${Confirm} label=${t('dashboard.visitor.delete')} question=${t('dashboard.visitor.deleteConfirm')} busy=${busy}
-      onConfirm=${() => act(async () => { await data.purge(); await reload() }, 'dashboard.visitor.deleted')} />
+    ${consent === DENY && !hasData
+      // Opted out and nothing left: export and delete would act on nothing, so say what
+      // remains instead.
+      ? html`<div class="notice" data-testid="opted-out-next">
+          <h3>${t('dashboard.visitor.optedOutTitle')}</h3>
+          <p>${t('dashboard.visitor.optedOutNothing')}</p>
+          <p>${t('dashboard.visitor.optedOutKeep')}</p>
+        </div>`
+      : html`<h3>${t('dashboard.visitor.exportTitle')}</h3>
+        <p>${t('dashboard.visitor.exportText')}</p>
+        <div class="button-row">
+          <button type="button" class="button" data-action="export-json" disabled=${busy} onClick=${() => exportAs('json')}>${t('dashboard.visitor.exportJson')}</button>
+          <button type="button" class="button" data-action="export-csv" disabled=${busy} onClick=${() => exportAs('csv')}>${t('dashboard.visitor.exportCsv')}</button>
+        </div>
+        <h3>${t('dashboard.visitor.deleteTitle')}</h3>
+        <p>${t('dashboard.visitor.deleteText')}</p>
+        <${Confirm} label=${t('dashboard.visitor.delete')} question=${t('dashboard.visitor.deleteConfirm')} busy=${busy}
+          onConfirm=${() => act(async () => { await data.purge(); await reload() }, 'dashboard.visitor.deleted')} />`}
     <h3>${t('dashboard.visitor.consentTitle')}</h3>
     <p class="consent-status" data-consent=${consent || 'none'}>${t(consent === ALLOW ? 'dashboard.consent.allowed' : consent === DENY ? 'dashboard.consent.denied' : 'dashboard.consent.undecided')}</p>
     ${consent === DENY
@@ -191,7 +202,8 @@ export function VisitorView () {
       <p class="panel-explain">${t('dashboard.explain.accounts')}</p>
       ${names.length ? html`<ul>${names.map(n => html`<li>${n}</li>`)}</ul>` : html`<p>${t('dashboard.visitor.noData')}</p>`}
     </section>`}
-    <${Rights} data=${data} consent=${consent} setConsent=${setConsent} setError=${setError} reload=${() => reload().then(() => setTick(x => x + 1))} />
+    <${Rights} data=${data} consent=${consent} setConsent=${setConsent} setError=${setError} hasData=${!ready || result.m.pageViews > 0 || result.m.unreadable > 0}
+      reload=${() => reload().then(() => setTick(x => x + 1))} />
     <form class="toolbar" onSubmit=${e => e.preventDefault()}>
       <div>
         <label for="visitor-range">${t('dashboard.toolbar.range')}</label>

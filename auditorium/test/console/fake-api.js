@@ -218,7 +218,9 @@ export function createFakeApi ({ setupToken = 'setup-token', publicUrl = 'http:/
       }
       case 'PUT /api/accounts/:id/allowed-origins': {
         const { a } = requireGrant(me(), path.split('/')[3], true)
-        for (const o of body.origins) if (!/^https:\/\/[a-z0-9.-]+$/.test(o)) fail(400, 'invalid', { origins: 'not an origin: ' + o })
+        // Like the server, every bad entry is named, joined by "; ".
+        const bad = body.origins.filter((o) => !/^https:\/\/[a-z0-9.-]+$/.test(o)).map((o) => 'not an origin: ' + o)
+        if (bad.length) fail(400, 'invalid', { origins: bad.join('; ') })
         a.allowedOrigins = [...new Set(body.origins)]
         return { origins: account(a).allowedOrigins }
       }

@@ -33,6 +33,7 @@ let root
 beforeEach(() => {
   root = document.getElementById('app')
   render(null, root)
+  history.replaceState(null, '', '/console/')
 })
 
 function makeApp (fake = createFakeApi()) {
@@ -54,6 +55,14 @@ function makeApp (fake = createFakeApi()) {
 }
 
 const loc = (hash) => ({ hash: hash ? '#' + hash : '' })
+
+// go opens a section of the console as the shell does on a navigation: a new location,
+// the same page rendered again.
+async function go (app, path) {
+  history.pushState(null, '', path)
+  render(html`<${ConsolePage} app=${app} />`, root)
+  await settle()
+}
 const $ = (sel) => root.querySelector(sel)
 const alertText = () => [...root.querySelectorAll('[role="alert"]')].map((e) => e.textContent).join(' ').trim()
 const noKeys = () => assert.doesNotMatch(root.textContent, /\b(auth|console|vault)\.[a-z]+\.[a-zA-Z]/, 'no untranslated key')
@@ -297,6 +306,10 @@ test('console: accounts, create, share link, origins, banner validation, people'
   assert.equal(await decryptLabel(kek, shop.accountId, g.label), EMAIL)
 
   // Share both accounts; the link carries the key in its fragment, which was never sent.
+  await go(app, '/console/sharing/')
+  await waitFor(() => $('#share-email'))
+  assert.equal($('.console-nav [aria-current="page"]').textContent, en['console.share.title'])
+  assert.ok(!$('#create-name'), 'one section at a time')
   await type($('#share-email'), 'colleague@example.org')
   await type($('#share-' + accountId), true)
   await settle()
@@ -308,17 +321,20 @@ test('console: accounts, create, share link, origins, banner validation, people'
   assert.ok(!fake.bodies().includes(key))
   assert.equal(fake.requests.find((x) => x.path === '/api/invitations').body.grants[0].role, 'admin')
 
-  // Manage the first account.
-  const manage = [...root.querySelectorAll('[data-testid="accounts"] button')].find((b) => b.textContent.includes('Manage example.org'))
-  manage.click()
+  // Manage the first account, on its own page.
+  await go(app, '/console/')
+  const manage = await waitFor(() => [...root.querySelectorAll('[data-testid="accounts"] a')].find((b) => b.textContent.includes('Manage example.org')))
+  assert.equal(manage.getAttribute('href'), '/console/accounts/' + accountId + '/')
+  await go(app, manage.getAttribute('href'))
   await waitFor(() => $('#snippet-embed') && $('#snippet-embed').value.includes(accountId))
   assert.equal($('#snippet-embed').value, `<script async src="http://offen.test/script.js" data-account-id="${accountId}"></script>`)
   assert.ok($('[data-testid="origins-empty"]'))
 
-  await type($('#origins-edit'), 'ftp://nope')
+  await type($('#origins-edit'), 'ftp://nope\nhttp://www.offen.test')
   await submit($('#origins-edit').closest('form'))
   await waitFor(() => $('#origins-problem'))
-  assert.match($('#origins-problem').textContent, /not an origin/)
+  const problems = [...root.querySelectorAll('[data-testid="origins-problems"] li')].map((li) => li.textContent)
+  assert.equal(problems.length, 2, 'every bad line is named: ' + problems)
   await type($('#origins-edit'), 'https://www.offen.test\nhttps://elsewhere.org')
   await submit($('#origins-edit').closest('form'))
   await waitFor(() => $('[data-testid="origins-cross"]'))
@@ -334,6 +350,20 @@ test('console: accounts, create, share link, origins, banner validation, people'
   await submit($('#banner-css').closest('form'))
   await waitFor(() => fake.db.accounts.get(accountId).bannerCss === '.offen-banner { color: #123456 }')
   assert.ok(fake.requests.some((x) => x.path.endsWith('/banner-styles') && x.body.dryRun === true))
+  await waitFor(() => root.textContent.includes(en['console.banner.saved']))
+  // The saved message is about that save: the next action elsewhere clears it.
+  await submit($('#origins-edit').closest('form'))
+  await waitFor(() => !root.textContent.includes(en['console.banner.saved']))
+  // The classes that may be styled are listed, and the starter style passes the check.
+  for (const c of ['offen-banner', 'offen-banner__button--allow', 'offen-banner__button--deny']) {
+    assert.ok($('[data-testid="banner-classes"]').textContent.includes('.' + c), c)
+  }
+  const starter = [...root.querySelectorAll('button')].find((b) => b.textContent === en['console.banner.starter'])
+  await type($('#banner-css'), '')
+  starter.click()
+  await waitFor(() => $('#banner-css').value.includes('.offen-banner__button--allow'))
+  await waitFor(() => fake.requests.filter((x) => x.path.endsWith('/banner-styles')).at(-1).body.css.includes('--allow'))
+  await waitFor(() => $('#banner-problem').textContent === '')
 
   await waitFor(() => $('[data-testid="people"]'))
   assert.match($('[data-testid="people"]').textContent, new RegExp(EMAIL))
@@ -345,6 +375,7 @@ test('console: password change keeps the keys, wrong password is announced, logo
   const { fake, r } = await setUpInstance()
   const app = makeApp(fake)
   await app.keys.signedIn(await flows.login(fake, EMAIL, PASSWORD), EMAIL)
+  history.pushState(null, '', '/console/login/')
   render(html`<${ConsolePage} app=${app} />`, root)
   await waitFor(() => $('#password-current'))
   await type($('#password-current'), 'not the password')
@@ -393,20 +424,25 @@ test('console: roles, revoking, a new recovery code, e-mail change and retiring'
   const app = makeApp(fake)
   await app.keys.signedIn(await flows.login(fake, EMAIL, PASSWORD), EMAIL)
   render(html`<${ConsolePage} app=${app} />`, root)
-  await waitFor(() => $('[data-testid="accounts"] button'))
-  $('[data-testid="accounts"] button').click()
+  await waitFor(() => $('[data-testid="accounts"] a'))
+  const accountPage = $('[data-testid="accounts"] a').getAttribute('href')
+  await go(app, accountPage)
   await waitFor(() => $('#role-' + second.state.loginId))
   await type($('#role-' + second.state.loginId), 'admin')
   await waitFor(() => fake.db.grants.find((g) => g.loginId === second.state.loginId).role === 'admin')
   await waitFor(() => root.textContent.includes(t('console.people.roleChanged', { who: 'second@example.org' })))
 
-  // The last admin cannot leave: demote the other one first is refused by the server.
+  const leave = () => [...root.querySelectorAll('[data-testid="people"] button')].find((b) => b.textContent.trim() === en['console.people.leave'])
+  // With another admin, leaving is possible (once the grants are read again).
+  await waitFor(() => leave().disabled === false)
+  assert.ok(!$('[data-testid="sole-admin"]'))
+  // The last admin cannot leave, and is told so before trying.
   await type($('#role-' + second.state.loginId), 'viewer')
   await waitFor(() => fake.db.grants.find((g) => g.loginId === second.state.loginId).role === 'viewer')
-  const own = [...root.querySelectorAll('[data-testid="people"] button')].find((b) => b.textContent.trim() === en['console.people.leave'])
+  await waitFor(() => leave().disabled)
+  assert.equal($('[data-testid="sole-admin"]').textContent, en['console.people.soleAdmin'])
+  assert.equal(leave().getAttribute('aria-describedby'), 'people-sole-admin')
   globalThis.confirm = () => true
-  own.click()
-  await waitFor(() => alertText().includes(en['console.people.lastAdmin']))
   // A refused demotion shows the role the server kept.
   await type($('#role-' + r.state.loginId), 'viewer')
   await waitFor(() => alertText().includes(en['console.people.lastAdmin']) && $('#role-' + r.state.loginId).value === 'admin')
@@ -422,6 +458,7 @@ test('console: roles, revoking, a new recovery code, e-mail change and retiring'
   assert.equal(stage.shadowRoot.querySelector('.offen-banner__title').textContent, en['vault.banner.title'])
 
   // A new recovery code, shown once and confirmed.
+  await go(app, '/console/login/')
   await type($('#recovery-password'), PASSWORD)
   await submit($('#recovery-password').closest('form'))
   const code = (await waitFor(() => $('[data-testid="recovery-code"]'))).textContent
@@ -441,6 +478,8 @@ test('console: roles, revoking, a new recovery code, e-mail change and retiring'
   assert.equal(await decryptLabel(r.keks.get(accountId), accountId, fake.db.grants.find((g) => g.loginId === r.state.loginId).label), 'boss@example.org')
 
   // Retire: the name must match, then the password is checked.
+  await go(app, accountPage)
+  await waitFor(() => $('#retire-name'))
   await type($('#retire-name'), 'wrong name')
   await type($('#retire-password'), PASSWORD)
   await submit($('#retire-name').closest('form'))
@@ -452,7 +491,8 @@ test('console: roles, revoking, a new recovery code, e-mail change and retiring'
   await type($('#retire-password'), PASSWORD)
   await submit($('#retire-name').closest('form'))
   await waitFor(() => fake.db.accounts.get(accountId).retired)
-  await waitFor(() => !$('[data-testid="account-panel"]'))
+  await waitFor(() => app.navigations.at(-1) === '/console/')
+  await go(app, '/console/')
   await waitFor(() => document.activeElement === $('#accounts-title'))
   noKeys()
 })
@@ -491,8 +531,8 @@ test('console: an admin shares again with a login reset without its code; the ne
   const app = makeApp(fake)
   await app.keys.signedIn(await flows.login(fake, EMAIL, PASSWORD), EMAIL)
   render(html`<${ConsolePage} app=${app} />`, root)
-  await waitFor(() => $('[data-testid="accounts"] button'))
-  $('[data-testid="accounts"] button').click()
+  await waitFor(() => $('[data-testid="accounts"] a'))
+  await go(app, $('[data-testid="accounts"] a').getAttribute('href'))
   const again = await waitFor(() => [...root.querySelectorAll('[data-testid="people"] button')].find((b) => b.textContent.trim() === en['console.people.shareAgain']))
   assert.match(again.closest('tr').textContent, new RegExp(en['console.state.reshare']))
   again.click()

@@ -77,8 +77,11 @@ test('setup, console, logout, login and reload through the shell', async () => {
   mount(fake, factory, '/console/')
   await waitFor(() => $('[data-testid="accounts"]'))
   const accountId = [...fake.db.accounts.keys()][0]
-  $('[data-testid="accounts"] button').click()
+  // The account's settings are a page of their own, opened by the router in place.
+  $('[data-testid="accounts"] a').click()
+  await waitFor(() => location.pathname === '/console/accounts/' + accountId + '/')
   await waitFor(() => $('[data-testid="people"]') && $('[data-testid="people"]').textContent.includes(EMAIL))
+  assert.ok(!$('[data-testid="accounts"]'), 'the accounts list is another section')
   assert.match($('#snippet-embed').value, new RegExp(accountId))
   await settle()
 })

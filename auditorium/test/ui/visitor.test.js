@@ -95,6 +95,14 @@ test('visitor view: own events across accounts, explanations, onboarding, unread
   render(null, root)
   await mount(w)
   assert.equal(document.querySelector('.onboarding'), null, 'not shown again')
+  // Shown once also when it is not dismissed: the next visit goes to the data.
+  render(null, root)
+  window.localStorage.clear()
+  await mount(w)
+  assert.ok(document.querySelector('.onboarding'), 'shown on a first visit')
+  render(null, root)
+  await mount(w)
+  assert.equal(document.querySelector('.onboarding'), null, 'not shown on the second visit, though not dismissed')
   // cached: the second load did not need the events again
   const local = await transact(w.factory, VISITOR_EVENTS, 'readonly', s => s[VISITOR_EVENTS].count())
   assert.equal(local, 7)
@@ -141,6 +149,10 @@ test('visitor view: export, delete, opt out and opt in', async () => {
   await waitFor(() => w.calls.includes('POST /api/purge {"forget":true}') && root.querySelector('[data-action="opt-in"]'))
   assert.match(document.cookie, /consent=deny/)
   assert.equal((await transact(w.factory, SECRETS, 'readonly', s => s[SECRETS].getAll())).length, 0)
+  // Nothing is left: no export or delete of nothing, but what remains to do.
+  await waitFor(() => root.querySelector('[data-testid="opted-out-next"]'))
+  assert.equal(root.querySelector('[data-action="export-json"]'), null)
+  assert.ok(![...root.querySelectorAll('[data-panel="rights"] button')].some(b => /Delete my data/.test(b.textContent)))
 
   root.querySelector('[data-action="opt-in"]').click()
   await settle()

@@ -14,7 +14,8 @@ const EN = {
   'vault.banner.allow': 'I allow',
   'vault.banner.deny': "I don't allow",
   'vault.banner.close': 'Close',
-  'vault.error.storage': 'Your browser does not let this website store your choice, so no usage data will be collected.'
+  'vault.error.storage': 'Your browser does not let this website store your choice, so no usage data will be collected.',
+  'vault.error.crossSite': 'Your browser does not let this website store your choice, so no usage data will be collected: this page ({page}) and Offen ({offen}) are different sites to the browser. The site owner can fix this by serving Offen from the same site, for example offen.example.org for www.example.org, or by using the same host name for both when testing.'
 }
 
 const el = (doc, tag, attrs, text) => {
@@ -66,9 +67,9 @@ export function showBanner (doc, root, strings) {
 }
 
 // showNotice replaces the banner with an announced message and a close button; resolves
-// when closed.
-export function showNotice (doc, root, strings, key) {
-  const t = (k) => translate(strings, k)
+// when closed. params fill the {name} placeholders of the message.
+export function showNotice (doc, root, strings, key, params = {}) {
+  const t = (k) => translate(strings, k).replace(/\{(\w+)\}/g, (m, name) => name in params ? params[name] : m)
   return new Promise((resolve) => {
     const box = el(doc, 'div', { id: 'offen-notice', class: 'offen-banner offen-banner--notice', role: 'alert', 'data-testid': 'offen-notice' })
     box.append(el(doc, 'p', { class: 'offen-banner__text' }, t(key)))

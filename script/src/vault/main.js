@@ -57,7 +57,8 @@ const start = () => {
     supported,
     sender,
     context: () => ({ sessionId: session(), timeZone: browserTimeZone(), mobile: isMobile(navigator) }),
-    measure: () => Math.ceil(root.getBoundingClientRect().height)
+    measure: () => Math.ceil(root.getBoundingClientRect().height),
+    origin: location.origin
   })
   window.addEventListener('message', (e) => { vault.handle(e) })
   if (globalThis.ResizeObserver) new ResizeObserver(() => vault.relayout()).observe(root)

@@ -8,6 +8,7 @@ import { checkMessage, checkSender } from './messages.js'
 import { ALLOW, readConsent, writeConsent } from './consent.js'
 import { hideBanner, showBanner, showNotice } from './banner.js'
 import { enrich } from './enrich.js'
+import { sameSite } from './site.js'
 
 // readConfig parses the JSON data block the server renders into the vault HTML
 // (script/README.md, "Vault HTML"); it returns null when it is missing or malformed.
@@ -45,7 +46,8 @@ const post = (port, msg) => {
 //   context()  {sessionId, timeZone, mobile} for enrich
 //   measure()  banner height in px
 //   now()      Date
-export function createVault ({ parent, doc, root, config, supported, sender, context, measure, now = () => new Date() }) {
+//   origin     the vault's own origin (location.origin), to explain a blocked decision
+export function createVault ({ parent, doc, root, config, supported, sender, context, measure, now = () => new Date(), origin = '' }) {
   let pending = null
   let visible = false
   const ports = new Set()
@@ -57,8 +59,10 @@ export function createVault ({ parent, doc, root, config, supported, sender, con
   }
 
   // decide resolves with 'allow' or 'deny', showing the banner if the visitor has not
-  // decided yet; it resolves with null when the decision could not be stored.
-  const decide = () => {
+  // decided yet; it resolves with null when the decision could not be stored. page is
+  // the embedding page's origin: when it is another site than the vault's, that is the
+  // likely reason (browsers keep cookies from cross-site frames), and the notice says so.
+  const decide = (page) => {
     const known = readConsent(doc)
     if (known) return Promise.resolve(known)
     if (!pending) {
@@ -69,7 +73,10 @@ export function createVault ({ parent, doc, root, config, supported, sender, con
         const choice = await chosen
         const stored = writeConsent(doc, choice, config.secureContext)
         if (!stored && choice === ALLOW) {
-          const closed = showNotice(doc, root, config.strings, 'vault.error.storage')
+          const crossSite = origin && page && !sameSite(page, origin)
+          const closed = crossSite
+            ? showNotice(doc, root, config.strings, 'vault.error.crossSite', { page, offen: origin })
+            : showNotice(doc, root, config.strings, 'vault.error.storage')
           broadcast()
           await closed
         }
@@ -93,7 +100,7 @@ export function createVault ({ parent, doc, root, config, supported, sender, con
       try {
         const data = event.data
         let consent = readConsent(doc)
-        if (!consent && (data.type === 'CONSENT' || !data.skipConsent)) consent = await decide()
+        if (!consent && (data.type === 'CONSENT' || !data.skipConsent)) consent = await decide(event.origin)
         if (data.type === 'EVENT' && consent === ALLOW) {
           const plaintext = enrich(data.event, { now: at, ...context() })
           if (!plaintext) {

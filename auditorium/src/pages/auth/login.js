@@ -5,9 +5,9 @@
 // sent (PROTOCOL §4 "Login"). A 401 is a wrong address or password (the same message for
 // both); a 429 names the wait.
 
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { html, Field, Alert, useSubmit, looksLikeEmail } from './ui.js'
-import { login } from './flows.js'
+import { login, setupStatus } from './flows.js'
 import { dashboardHref, lastAccount } from '../../dashboard/viewstate.js'
 
 /** The sign-in form; `onSignedIn(current)` runs after the keys are stored. Used by /join/ too. */
@@ -51,11 +51,20 @@ export function landingAfterLogin (login, last = lastAccount()) {
   return dashboardHref(active.some(g => g.accountId === last) ? last : null)
 }
 
-/** The /login/ page. */
+/** The /login/ page; on an instance without any login it points to setup first. */
 export function LoginPage ({ app }) {
   const { t } = app
+  const [needsSetup, setNeedsSetup] = useState(false)
+  useEffect(() => {
+    setupStatus(app.api).then((s) => setNeedsSetup(s.required === true)).catch(() => {})
+  }, [])
   return html`<section class="page auth-page" aria-labelledby="page-title">
     <h1 id="page-title">${t('auth.login.title')}</h1>
+    ${needsSetup && html`<div class="form-warning" role="note" data-testid="login-needs-setup">
+      <p>${t('auth.login.needsSetup')}</p>
+      <p><code>offen setup --email you@example.org --name "My site"</code></p>
+      <p>${t('auth.login.needsSetupLink', { url: app.origin + '/setup/#…' })}</p>
+    </div>`}
     <${LoginForm} app=${app} onSignedIn=${(current) => app.navigate(landingAfterLogin(current && current.state))} />
     <p><a href="/forgot-password/">${t('auth.login.forgot')}</a></p>
   </section>`

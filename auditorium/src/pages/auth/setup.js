@@ -11,7 +11,7 @@ import { setup, setupStatus } from './flows.js'
 
 export function SetupPage ({ app, location = globalThis.location }) {
   const { t } = app
-  const [token] = useState(() => fragment(location))
+  const [token, setToken] = useState(() => fragment(location))
   const [phase, setPhase] = useState('checking') // checking | form | done | code | noToken | failed
   const [email, setEmail] = useState('')
   const [name, setName] = useState('')
@@ -19,15 +19,26 @@ export function SetupPage ({ app, location = globalThis.location }) {
   const [errors, setErrors] = useState({})
   const [code, setCode] = useState(null)
 
+  // The link may be pasted into a tab already open on /setup/: only the fragment
+  // changes then, and the page does not load again.
+  useEffect(() => {
+    const win = globalThis.window
+    if (!win) return
+    const changed = () => setToken(fragment(location))
+    win.addEventListener('hashchange', changed)
+    return () => win.removeEventListener('hashchange', changed)
+  }, [])
+
   useEffect(() => {
     if (!token) {
       setPhase('noToken')
       return
     }
+    setPhase('checking')
     setupStatus(app.api)
       .then((s) => setPhase(s.required ? 'form' : 'done'))
       .catch(() => setPhase('failed'))
-  }, [])
+  }, [token])
 
   const { busy, error, run } = useSubmit(async () => {
     const result = await setup(app.api, { setupToken: token, email: email.trim(), password: pw.password, accountName: name.trim() })

@@ -5,11 +5,12 @@
 // origins (with the same-site check of PROTOCOL §1), banner styles, who holds the account
 // (roles, revoking) and retiring it.
 
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { html, Field, Alert, Status, useSubmit, CopyButton } from '../auth/ui.js'
 import { listGrants, retireAccount, invite, isApiError } from '../auth/flows.js'
 import { BannerStyles } from './banner.js'
 import { dashboardHref } from '../../dashboard/viewstate.js'
+import { useClearedOnNextAction } from './hooks.js'
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
 
@@ -54,6 +55,8 @@ export function AllowedOrigins ({ app, account, isAdmin, onSaved }) {
   const [text, setText] = useState((account.allowedOrigins || []).map((o) => o.origin).join('\n'))
   const [saved, setSaved] = useState(false)
   const [problem, setProblem] = useState(null)
+  const card = useRef(null)
+  useClearedOnNextAction(card, () => setSaved(false))
   const { busy, error, run } = useSubmit(async () => {
     const list = text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean)
     try {
@@ -72,7 +75,7 @@ export function AllowedOrigins ({ app, account, isAdmin, onSaved }) {
     }
   })
   const crossSite = origins.filter((o) => !o.sameSite)
-  return html`<section class="console-card" aria-labelledby="origins-title">
+  return html`<section class="console-card" aria-labelledby="origins-title" ref=${card}>
     <h3 id="origins-title">${t('console.origins.title')}</h3>
     <p>${t('console.origins.explain')}</p>
     ${origins.length === 0
@@ -100,7 +103,10 @@ export function AllowedOrigins ({ app, account, isAdmin, onSaved }) {
           aria-invalid=${problem ? 'true' : undefined}
           aria-describedby=${'origins-hint' + (problem ? ' origins-problem' : '')}></textarea>
         <p class="form-hint" id="origins-hint">${t('console.origins.hint')}</p>
-        ${problem && html`<p class="form-error" id="origins-problem" role="alert">${t('console.origins.invalid', { reason: problem })}</p>`}
+        ${problem && html`<div class="form-error" id="origins-problem" role="alert">
+          <p>${t('console.origins.invalidList')}</p>
+          <ul data-testid="origins-problems">${problem.split('; ').map((p) => html`<li key=${p}>${p}</li>`)}</ul>
+        </div>`}
       </div>
       <button type="submit" class="button button-primary" disabled=${busy}>${t('console.origins.save')}</button>
       ${saved && html`<${Status}>${t('console.origins.saved')}<//>`}
@@ -148,9 +154,13 @@ export function People ({ app, current, account, isAdmin, onLeft }) {
     setLink({ who: g.email, link: r.joinLink })
   }, t('console.people.sharedAgain', { who: g.email }))
 
+  // The server refuses to let the last admin go (409); say so before anyone tries.
+  const soleAdmin = grants !== null && isAdmin &&
+    !grants.some((g) => g.loginId !== current.state.loginId && g.role === 'admin' && g.state === 'active')
   return html`<section class="console-card" aria-labelledby="people-title">
     <h3 id="people-title">${t('console.people.title')}</h3>
     <${Alert} t=${t} error=${error} />
+    ${soleAdmin && html`<p class="form-hint" id="people-sole-admin" data-testid="sole-admin">${t('console.people.soleAdmin')}</p>`}
     ${status && html`<${Status}>${status}<//>`}
     ${link && html`<div class="form-field">
       <label for="people-link">${t('console.people.linkFor', { who: link.who })}</label>
@@ -184,7 +194,8 @@ export function People ({ app, current, account, isAdmin, onLeft }) {
             <td>
               ${isAdmin && !self && g.state === 'reshare' && g.email && html`<button type="button" class="button button-small" onClick=${() => shareAgain(g)}>
                 ${t('console.people.shareAgain')}</button> `}
-              ${(isAdmin || self) && html`<button type="button" class="button button-danger button-small" onClick=${() => revoke(g)}>
+              ${(isAdmin || self) && html`<button type="button" class="button button-danger button-small" onClick=${() => revoke(g)}
+                disabled=${self && soleAdmin} aria-describedby=${self && soleAdmin ? 'people-sole-admin' : undefined}>
                 ${self ? t('console.people.leave') : t('console.people.revoke')}</button>`}
             </td>
           </tr>`

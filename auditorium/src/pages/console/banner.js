@@ -10,7 +10,40 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { html, Alert, Status, useSubmit } from '../auth/ui.js'
 import { isApiError } from '../auth/flows.js'
+import { useClearedOnNextAction } from './hooks.js'
 import { showBanner } from '../../../../script/src/vault/banner.js'
+
+// The classes banner styles may name (server/bannercss.go keeps the same list; a test
+// compares them), each with the key of what it is.
+export const BANNER_CLASSES = [
+  ['offen-banner', 'console.banner.class.banner'],
+  ['offen-banner--notice', 'console.banner.class.notice'],
+  ['offen-banner__title', 'console.banner.class.title'],
+  ['offen-banner__text', 'console.banner.class.text'],
+  ['offen-banner__link', 'console.banner.class.link'],
+  ['offen-banner__buttons', 'console.banner.class.buttons'],
+  ['offen-banner__button', 'console.banner.class.button'],
+  ['offen-banner__button--allow', 'console.banner.class.allow'],
+  ['offen-banner__button--deny', 'console.banner.class.deny'],
+  ['offen-banner__button--close', 'console.banner.class.close']
+]
+
+// A starting point that keeps both choices equally prominent.
+export const STARTER_CSS = `.offen-banner {
+  background-color: #ffffff;
+  color: #1b1b1b;
+  font-family: system-ui, sans-serif;
+  border-radius: 6px;
+}
+.offen-banner__button--allow, .offen-banner__button--deny {
+  background-color: #0b5394;
+  color: #ffffff;
+  border-radius: 4px;
+}
+.offen-banner__button:focus-visible {
+  outline: 3px solid #b3461a;
+}
+`
 
 const VAULT_KEYS = ['vault.banner.title', 'vault.banner.text', 'vault.banner.link', 'vault.banner.allow', 'vault.banner.deny']
 
@@ -85,6 +118,8 @@ export function BannerStyles ({ app, account, onSaved }) {
   const [problem, setProblem] = useState(null)
   const [saved, setSaved] = useState(false)
   const timer = useRef(null)
+  const card = useRef(null)
+  useClearedOnNextAction(card, () => setSaved(false))
   const path = `/api/accounts/${account.accountId}/banner-styles`
 
   const check = async (text) => {
@@ -96,13 +131,13 @@ export function BannerStyles ({ app, account, onSaved }) {
       if (isApiError(err) && err.status === 400) setProblem((err.fields && err.fields.css) || err.message)
     }
   }
-  const onInput = (e) => {
-    const text = e.currentTarget.value
+  const edit = (text) => {
     setCss(text)
     setSaved(false)
     clearTimeout(timer.current)
     timer.current = setTimeout(() => check(text), 400)
   }
+  const onInput = (e) => edit(e.currentTarget.value)
   useEffect(() => () => clearTimeout(timer.current), [])
 
   const { busy, error, run } = useSubmit(async () => {
@@ -123,9 +158,14 @@ export function BannerStyles ({ app, account, onSaved }) {
     }
   })
 
-  return html`<section class="console-card" aria-labelledby="banner-title">
+  return html`<section class="console-card" aria-labelledby="banner-title" ref=${card}>
     <h3 id="banner-title">${t('console.banner.title')}</h3>
     <p id="banner-explain">${t('console.banner.explain')}</p>
+    <details class="banner-classes" data-testid="banner-classes">
+      <summary>${t('console.banner.classes')}</summary>
+      <dl>${BANNER_CLASSES.map(([name, key]) => html`<div key=${name}><dt><code>.${name}</code></dt><dd>${t(key)}</dd></div>`)}</dl>
+      <p class="form-hint">${t('console.banner.classesHint')}</p>
+    </details>
     <form class="form" onSubmit=${(e) => { e.preventDefault(); run() }}>
       <${Alert} t=${t} error=${error} />
       <div class="form-field">
@@ -134,6 +174,7 @@ export function BannerStyles ({ app, account, onSaved }) {
           aria-invalid=${problem ? 'true' : undefined} aria-describedby=${'banner-explain' + (problem ? ' banner-problem' : '')}></textarea>
         <p class="form-error" id="banner-problem" role="alert">${problem ? t('console.banner.invalid', { reason: problem }) : ''}</p>
       </div>
+      <button type="button" class="button" onClick=${() => edit(css.trim() ? css.trimEnd() + '\n\n' + STARTER_CSS : STARTER_CSS)}>${t('console.banner.starter')}</button>
       <button type="submit" class="button button-primary" disabled=${busy || !!problem}>${t('console.banner.save')}</button>
       ${saved && html`<${Status}>${t('console.banner.saved')}<//>`}
     </form>

@@ -1,16 +1,20 @@
 // SPDX-FileCopyrightText: 2026 Offen developers
 // SPDX-License-Identifier: Apache-2.0
 
-// /console/: the operator's accounts (list, create, manage one), sharing, and the login's
-// own credentials. Needs an unlocked session (login key and KEKs in memory); otherwise it
-// asks to sign in.
+// /console/: the operator's accounts (list, create), sharing, the login's own credentials
+// and one page per account's settings, each section at its own URL (see `sections`). Needs
+// an unlocked session (login key and KEKs in memory); otherwise it asks to sign in.
 
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { html, Field, Alert, Status, useSubmit } from '../auth/ui.js'
 import { listAccounts, createAccount, ownEmail } from '../auth/flows.js'
 import { AccountPanel } from './account.js'
 import { Share } from './share.js'
-import { Credentials } from './credentials.js'
+import { Credentials, Logout } from './credentials.js'
+import { useClearedOnNextAction } from './hooks.js'
+
+const BASE = '/console/'
+
 
 function CreateAccount ({ app, current, onCreated }) {
   const { t } = app
@@ -18,6 +22,8 @@ function CreateAccount ({ app, current, onCreated }) {
   const [email, setEmail] = useState('')
   const [errors, setErrors] = useState({})
   const [created, setCreated] = useState(null)
+  const card = useRef(null)
+  useClearedOnNextAction(card, () => setCreated(null))
   const needEmail = !current.email
   const { busy, error, run } = useSubmit(async () => {
     let mine = current.email
@@ -39,7 +45,7 @@ function CreateAccount ({ app, current, onCreated }) {
     setErrors(errs)
     if (Object.keys(errs).length === 0) run()
   }
-  return html`<section class="console-card" aria-labelledby="create-title">
+  return html`<section class="console-card" aria-labelledby="create-title" ref=${card}>
     <h3 id="create-title">${t('console.create.title')}</h3>
     <form class="form" onSubmit=${submit} noValidate aria-busy=${busy ? 'true' : 'false'}>
       <${Alert} t=${t} error=${error} />
@@ -82,7 +88,7 @@ function Unlock ({ app }) {
   </section>`
 }
 
-function AccountList ({ app, accounts, selected, onSelect }) {
+function AccountList ({ app, accounts }) {
   const { t } = app
   if (accounts.length === 0) return html`<p>${t('console.accounts.empty')}</p>`
   return html`<div class="table-scroll"><table class="table" data-testid="accounts">
@@ -94,28 +100,74 @@ function AccountList ({ app, accounts, selected, onSelect }) {
       <th scope="col">${t('console.accounts.created')}</th>
       <th scope="col"><span class="visually-hidden">${t('console.people.actions')}</span></th>
     </tr></thead>
-    <tbody>${accounts.map((a) => html`<tr key=${a.accountId} aria-current=${a.accountId === selected ? 'true' : undefined}>
+    <tbody>${accounts.map((a) => html`<tr key=${a.accountId}>
       <th scope="row">${a.name}</th>
       <td>${t('console.role.' + a.role)}</td>
       <td>${t('console.state.' + a.state)}</td>
       <td>${new Date(a.createdAt).toLocaleDateString(app.lang)}</td>
       <td>${a.state === 'active'
-        ? html`<button type="button" class="button button-small" aria-expanded=${a.accountId === selected ? 'true' : 'false'}
-            aria-controls="account-panel" onClick=${() => onSelect(a.accountId === selected ? null : a.accountId)}>
-            ${t('console.accounts.manage', { name: a.name })}</button>`
+        ? html`<a class="button button-small" href=${accountPath(a.accountId)}>${t('console.accounts.manage', { name: a.name })}</a>`
         : t('console.accounts.' + a.state + 'Hint')}</td>
     </tr>`)}</tbody>
   </table></div>`
 }
 
-/** The console page; `app` is {t, api, keys, navigate, origin, lang}. */
-export function ConsolePage ({ app }) {
+const accountPath = (id) => BASE + 'accounts/' + encodeURIComponent(id) + '/'
+
+function AccountsSection ({ app, current, accounts, loadError, refresh }) {
+  const { t } = app
+  return html`<section class="console-section" aria-labelledby="accounts-title">
+    <h2 id="accounts-title" tabindex="-1">${t('console.accounts.title')}</h2>
+    <${Alert} t=${t} error=${loadError} />
+    ${accounts === null
+      ? html`<p role="status">${t('auth.loading')}</p>`
+      : html`<${AccountList} app=${app} accounts=${accounts} />`}
+    ${current.state.canCreateAccounts && html`<${CreateAccount} app=${app} current=${current} onCreated=${refresh} />`}
+  </section>`
+}
+
+function SharingSection ({ app, current, accounts }) {
+  const { t } = app
+  return accounts === null
+    ? html`<p role="status">${t('auth.loading')}</p>`
+    : html`<${Share} app=${app} current=${current} accounts=${accounts} />`
+}
+
+const LoginSection = ({ app, current }) => html`<${Credentials} app=${app} current=${current} />`
+
+/**
+ * The console's sections, each at its own URL below /console/ with a link in the console's
+ * navigation. A new section is one entry: the path below /console/ (ending in a slash), the
+ * title key of its link, and its component, which receives {app, current, accounts,
+ * loadError, refresh}. The page of one account (/console/accounts/<id>/) is reached from
+ * the accounts list instead.
+ */
+export const sections = [
+  { path: '', title: 'console.accounts.title', Section: AccountsSection },
+  { path: 'sharing/', title: 'console.share.title', Section: SharingSection },
+  { path: 'login/', title: 'console.login.title', Section: LoginSection }
+]
+
+/** sectionOf returns what a console path shows: {section} or {accountId}, or {} for none. */
+export function sectionOf (pathname) {
+  const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : ''
+  const m = /^accounts\/([^/]+)\/?$/.exec(rest)
+  if (m) return { accountId: decodeURIComponent(m[1]) }
+  const section = sections.find((s) => s.path === rest || s.path === rest + '/')
+  return section ? { section } : {}
+}
+
+/**
+ * The console page; `app` is {t, api, keys, navigate, origin, lang}. The shell renders it
+ * again on every navigation, so it reads the section from the location then.
+ */
+export function ConsolePage ({ app, location = globalThis.location }) {
   const { t } = app
   const [current, setCurrent] = useState(() => app.keys.current())
   const [phase, setPhase] = useState(current ? 'ready' : 'loading')
   const [accounts, setAccounts] = useState(null)
-  const [selected, setSelected] = useState(null)
   const [loadError, setLoadError] = useState(null)
+  const first = useRef(true)
 
   useEffect(() => app.keys.subscribe((c) => {
     setCurrent(c)
@@ -150,41 +202,51 @@ export function ConsolePage ({ app }) {
     refresh()
     if (!current.email) ownEmail(app.api, current).then((e) => { if (e) app.keys.setEmail(e) }).catch(() => {})
   }, [phase])
+  // After a move between sections the focus goes to the new section's heading, so that
+  // keyboard and screen reader users continue there.
+  useEffect(() => {
+    if (first.current) {
+      first.current = false
+      return
+    }
+    const heading = document.querySelector('.console-section h2')
+    if (heading) heading.focus()
+  }, [location.pathname])
 
   if (!current) {
     if (phase === 'locked') return html`<${Unlock} app=${app} />`
     if (phase === 'failed') return html`<section class="page console"><h1>${t('console.title')}</h1><p role="alert">${t('auth.error.network')}</p></section>`
     return html`<section class="page console"><h1>${t('console.title')}</h1><p role="status">${t('auth.loading')}</p></section>`
   }
-  const summary = accounts && selected && accounts.find((a) => a.accountId === selected)
+  const where = sectionOf(location.pathname)
   const afterChange = async () => {
-    setSelected(null)
     await refresh()
-    // The panel with the focused control is gone: continue at the accounts list.
-    const heading = document.getElementById('accounts-title')
-    if (heading) heading.focus()
+    app.navigate(BASE)
   }
+  let body
+  if (where.section) {
+    const { Section } = where.section
+    body = html`<${Section} app=${app} current=${current} accounts=${accounts} loadError=${loadError} refresh=${refresh} />`
+  } else if (where.accountId) {
+    const summary = accounts && accounts.find((a) => a.accountId === where.accountId && a.state === 'active')
+    body = accounts === null
+      ? html`<p role="status">${t('auth.loading')}</p>`
+      : summary
+        ? html`<${AccountPanel} key=${summary.accountId} app=${app} current=${current} summary=${summary} onChanged=${afterChange} />`
+        : html`<section class="console-section" aria-labelledby="account-missing"><h2 id="account-missing" tabindex="-1">${t('console.account.missing')}</h2>
+            <p><a href=${BASE}>${t('console.accounts.title')}</a></p></section>`
+  } else {
+    body = html`<section class="console-section" aria-labelledby="console-missing"><h2 id="console-missing" tabindex="-1">${t('dashboard.notFound')}</h2></section>`
+  }
+  const here = where.section ? where.section.path : where.accountId ? '' : null
   return html`<section class="page console" aria-labelledby="page-title">
     <h1 id="page-title">${t('console.title')}</h1>
     <nav class="console-nav" aria-label=${t('console.nav')}>
       <ul>
-        <li><a href="#accounts-title">${t('console.accounts.title')}</a></li>
-        <li><a href="#share-title">${t('console.share.title')}</a></li>
-        <li><a href="#login-settings-title">${t('console.login.title')}</a></li>
+        ${sections.map((s) => html`<li key=${s.path}><a href=${BASE + s.path} aria-current=${s.path === here ? 'page' : undefined}>${t(s.title)}</a></li>`)}
       </ul>
     </nav>
-    <section class="console-section" aria-labelledby="accounts-title">
-      <h2 id="accounts-title" tabindex="-1">${t('console.accounts.title')}</h2>
-      <${Alert} t=${t} error=${loadError} />
-      ${accounts === null
-        ? html`<p role="status">${t('auth.loading')}</p>`
-        : html`<${AccountList} app=${app} accounts=${accounts} selected=${selected} onSelect=${setSelected} />`}
-      ${current.state.canCreateAccounts && html`<${CreateAccount} app=${app} current=${current} onCreated=${async (id) => { await refresh(); setSelected(id) }} />`}
-    </section>
-    <div id="account-panel">
-      ${summary && html`<${AccountPanel} key=${summary.accountId} app=${app} current=${current} summary=${summary} onChanged=${afterChange} />`}
-    </div>
-    ${accounts && html`<${Share} app=${app} current=${current} accounts=${accounts} />`}
-    <${Credentials} app=${app} current=${current} />
+    ${body}
+    <${Logout} app=${app} />
   </section>`
 }

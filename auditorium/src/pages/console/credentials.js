@@ -3,7 +3,7 @@
 
 // The login's own settings in the console: change password (the login key is re-wrapped;
 // other sessions end), change e-mail (grant labels re-encrypted), a new recovery code, and
-// logout. Each change asks for the current password (re-authentication).
+// logout (on every console page). Each change asks for the current password (re-authentication).
 
 import { useState } from 'preact/hooks'
 import { html, Field, Alert, Status, NewPassword, checkPassword, useSubmit, looksLikeEmail, RecoveryCode } from '../auth/ui.js'
@@ -121,22 +121,27 @@ function NewRecoveryCode ({ app, current }) {
   </section>`
 }
 
-/** The "your login" part of the console. */
+/** The "your login" section of the console. */
 export function Credentials ({ app, current }) {
+  const { t } = app
+  return html`<section class="console-section" aria-labelledby="login-settings-title">
+    <h2 id="login-settings-title" tabindex="-1">${t('console.login.title')}</h2>
+    <${ChangePassword} app=${app} current=${current} />
+    <${ChangeEmail} app=${app} current=${current} />
+    <${NewRecoveryCode} app=${app} current=${current} />
+  </section>`
+}
+
+/** Signing out, on every page of the console. */
+export function Logout ({ app }) {
   const { t } = app
   const { busy, error, run } = useSubmit(async () => {
     await app.keys.signOut()
     app.navigate('/login/')
   })
-  return html`<section class="console-section" aria-labelledby="login-settings-title">
-    <h2 id="login-settings-title">${t('console.login.title')}</h2>
-    <${ChangePassword} app=${app} current=${current} />
-    <${ChangeEmail} app=${app} current=${current} />
-    <${NewRecoveryCode} app=${app} current=${current} />
-    <section class="console-card" aria-labelledby="logout-title">
-      <h3 id="logout-title">${t('console.logout.title')}</h3>
-      <${Alert} t=${t} error=${error} />
-      <button type="button" class="button" disabled=${busy} onClick=${() => run()}>${t('console.logout.submit')}</button>
-    </section>
+  return html`<section class="console-card" aria-labelledby="logout-title">
+    <h2 id="logout-title" class="console-card__title">${t('console.logout.title')}</h2>
+    <${Alert} t=${t} error=${error} />
+    <button type="button" class="button" disabled=${busy} onClick=${() => run()}>${t('console.logout.submit')}</button>
   </section>`
 }
