@@ -42,7 +42,7 @@ const post = (port, msg) => {
 //   supported  false when the browser lacks WebCrypto, IndexedDB or cookies: every
 //              message is then answered with ERROR and nothing else happens
 //   sender     createSender(...) for the account
-//   context()  {sessionId, timeZone, mobile} for enrich
+//   context()  {sessionId, timeZone, mobile, device} for enrich
 //   measure()  banner height in px
 //   now()      Date
 export function createVault ({ parent, doc, root, config, supported, sender, context, measure, now = () => new Date() }) {
