@@ -114,7 +114,8 @@ export function ConsolePage ({ app }) {
   const [current, setCurrent] = useState(() => app.keys.current())
   const [phase, setPhase] = useState(current ? 'ready' : 'loading')
   const [accounts, setAccounts] = useState(null)
-  const [selected, setSelected] = useState(null)
+  // ?account= opens that account (the dashboard links here for goals and funnels)
+  const [selected, setSelected] = useState(() => new URLSearchParams(globalThis.location ? globalThis.location.search : '').get('account'))
   const [loadError, setLoadError] = useState(null)
 
   useEffect(() => app.keys.subscribe((c) => {
