@@ -18,6 +18,7 @@ const COLUMNS = ['t', 'visitor', 'session', 'page', 'referrer', 'campaign', 'sou
 const DICTS = ['visitors', 'pages', 'referrers', 'campaigns', 'sources', 'geos', 'keys', 'accounts',
   'names', 'propSets', 'browsers', 'oses', 'devices', 'screens']
 const SNAPSHOT_VERSION = 2 // 2: the columns of events beyond page views
+const NO_PAGES = new Uint8Array(0)
 
 class Dict {
   constructor (values = []) {
@@ -600,18 +601,18 @@ export class EventStore {
     return keys.map(k => entries.intern(k))
   }
 
-  // _stepTests turns goals or funnel steps into [kind, page matches (Uint8Array over pages),
-  // name id] triples, so that a row is tested by numbers alone.
+  // _stepTests turns goals or funnel steps into {kind, pages (1 for each matching page),
+  // name (id)} of one shape, so that a row is tested by numbers alone.
   _stepTests (steps) {
     return steps.map(st => {
       if (st.page !== undefined) {
         const match = pathMatcher(st.page)
-        const ok = new Uint8Array(this.pages.size)
-        for (let i = 0; i < ok.length; i++) ok[i] = match(this.pages.values[i]) ? 1 : 0
-        return [KIND.PAGEVIEW, ok, -1]
+        const pages = new Uint8Array(this.pages.size)
+        for (let i = 0; i < pages.length; i++) pages[i] = match(this.pages.values[i]) ? 1 : 0
+        return { kind: KIND.PAGEVIEW, pages, name: -1 }
       }
       const id = this.names.ids.get(st.event)
-      return [KIND.EVENT, null, id === undefined ? -3 : id]
+      return { kind: KIND.EVENT, pages: NO_PAGES, name: id === undefined ? -3 : id }
     })
   }
 
@@ -677,8 +678,8 @@ export class EventStore {
     const KINDS = this.kind
     const PROPS = this.props
     const { actStart, actCount, actRows } = this.order
-    // goalTest: does row r reach goal or step test g = [kind, page matches, name id]
-    const reaches = (g, r) => KINDS[r] === g[0] && (g[1] === null ? NAME[r] === g[2] : g[1][PAGE[r]] === 1)
+    // reaches: does row r reach the goal or step test g (_stepTests)
+    const reaches = (g, r) => KINDS[r] === g.kind && (g.kind === KIND.PAGEVIEW ? g.pages[PAGE[r]] === 1 : NAME[r] === g.name)
     const bounds = Float64Array.from(p.bounds)
     const nb = p.labels.length
     const bucketStamp = new Int32Array(nb).fill(-1)
@@ -765,8 +766,9 @@ export class EventStore {
           for (let g = 0; g < nGoals; g++) {
             const test = goalTests[g]
             let hits = 0
-            if (test[0] === KIND.PAGEVIEW) {
-              for (let i = a; i < b; i++) if (test[1][PAGE[rows[i]]] === 1) hits++
+            if (test.kind === KIND.PAGEVIEW) {
+              const pages = test.pages
+              for (let i = a; i < b; i++) if (pages[PAGE[rows[i]]] === 1) hits++
             } else {
               for (let i = c; i < d; i++) if (reaches(test, actRows[i])) hits++
             }
@@ -846,7 +848,10 @@ export class EventStore {
             }
           }
         }
-        for (const [col, , counts] of devTables) if (col[first] >= 0) counts[col[first]]++
+        for (let k = 0; k < 4; k++) {
+          const x = devTables[k][0][first]
+          if (x >= 0) devTables[k][2][x]++
+        }
         for (let g = 0; g < nGoals; g++) {
           if (goalHits[g] === 0) continue
           goalConversions[g] += goalHits[g]
@@ -865,7 +870,8 @@ export class EventStore {
             let r
             if (j >= d || (i < b && (T[rows[i]] < T[actRows[j]] || (T[rows[i]] === T[actRows[j]] && compareIds(ids, rows[i], actRows[j]) < 0)))) r = rows[i++]
             else r = actRows[j++]
-            if (reaches(tests[k], r)) k++
+            const st = tests[k]
+            if (KINDS[r] === st.kind && (st.kind === KIND.PAGEVIEW ? st.pages[PAGE[r]] === 1 : NAME[r] === st.name)) k++
           }
           for (let st = 0; st < k; st++) funnelReached[fn][st]++
         }
