@@ -323,14 +323,8 @@ export class EventStore {
       this.key[row] = this.keys.intern(typeof r.keyId === 'string' ? r.keyId : '')
       this.account[row] = this.accounts.intern(typeof r.accountId === 'string' ? r.accountId : '')
       this.pageload[row] = p.pageload === null ? 0 : p.pageload
-      this.flags[row] = 1 | (p.isMobile ? 2 : 0) | (p.notFound ? 4 : 0)
-      this.kind[row] = KIND[p.type]
-      this.name[row] = p.name === null ? -1 : this.names.intern(p.name)
-      this.props[row] = p.props === null ? -1 : this.propSets.intern(JSON.stringify(p.props))
-      this.browser[row] = p.browser === null ? -1 : this.browsers.intern(p.browser)
-      this.os[row] = p.os === null ? -1 : this.oses.intern(p.os)
-      this.device[row] = p.device === null ? -1 : this.devices.intern(p.device)
-      this.screen[row] = p.screen === null ? -1 : this.screens.intern(p.screen)
+      this.flags[row] = 1 | (p.isMobile ? 2 : 0)
+      this._eventColumns(row, p)
       this.ids.set(buf, row * ID_BYTES)
       if (slot >= 0) this.hash[slot] = row // the id of a removed row comes back
       else this.hash[-slot - 1] = row
@@ -339,6 +333,23 @@ export class EventStore {
     }
     if (res.added) this.dirty = true
     return res
+  }
+
+  /**
+   * _eventColumns fills the columns of keys/PROTOCOL.md §12 of a row from validated fields
+   * {type, name, props, notFound, browser, os, device, screen} as validatePayload returns
+   * them (name: the event name or link target; props: sorted [key, value] pairs or null). A
+   * bulk path that writes rows itself calls it with the same fields.
+   */
+  _eventColumns (row, p) {
+    if (p.notFound) this.flags[row] |= 4
+    this.kind[row] = KIND[p.type]
+    this.name[row] = p.name === null ? -1 : this.names.intern(p.name)
+    this.props[row] = p.props === null ? -1 : this.propSets.intern(JSON.stringify(p.props))
+    this.browser[row] = p.browser === null ? -1 : this.browsers.intern(p.browser)
+    this.os[row] = p.os === null ? -1 : this.oses.intern(p.os)
+    this.device[row] = p.device === null ? -1 : this.devices.intern(p.device)
+    this.screen[row] = p.screen === null ? -1 : this.screens.intern(p.screen)
   }
 
   /**
