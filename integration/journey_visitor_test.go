@@ -181,6 +181,16 @@ func journeyPrivacyScan(t *testing.T, d Database) {
 	b.Click("#go")
 	b.WaitPath("/second")
 	waitVisitorEvents(b, o, 3)
+	// A custom event (keys/PROTOCOL.md §12): its name and props travel only encrypted.
+	markers["event name"], markers["event prop"] = marker("evnamemk"), marker("evpropmk")
+	var sent bool
+	b.evalJS(fmt.Sprintf(`offen.event(%q, {p: %q})`, markers["event name"], markers["event prop"]), &sent)
+	if !sent {
+		t.Fatal("offen.event resolved false")
+	}
+	waitVisitorEvents(b, o, 4)
+	var ua string
+	b.evalJS(`navigator.userAgent`, &ua)
 
 	events := decryptedVisitorEvents(b, o)
 	var plain bytes.Buffer
@@ -209,6 +219,16 @@ func journeyPrivacyScan(t *testing.T, d Database) {
 		}
 		if strings.Contains(logs, m) {
 			t.Errorf("the %s marker is in the server log", what)
+		}
+	}
+	// The vault reduces the user agent to families: neither the string nor
+	// the browser's build name is stored or logged.
+	for _, ua := range []string{strings.ToLower(ua), "headlesschrome"} {
+		if bytes.Contains(dump, []byte(ua)) || strings.Contains(logs, ua) {
+			t.Errorf("the user agent %q is in the %s database or the log", ua, o.Database.Dialect)
+		}
+		if strings.Contains(strings.ToLower(plain.String()), ua) {
+			t.Errorf("the user agent %q is in the decrypted events", ua)
 		}
 	}
 	if bytes.Contains(dump, []byte(o.Email)) {

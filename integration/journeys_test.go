@@ -29,6 +29,7 @@ var journeys = []journey{
 	{"page view during a database outage", journeyOutagePageView},
 	{"dashboard numbers", journeyDashboardNumbers},
 	{"dashboard view in the address", journeyDashboardView},
+	{"events goals funnels devices", journeyEvents},
 	{"visitor view export delete opt-out", journeyVisitorView},
 	{"invite and join", journeyInviteJoin},
 	{"forgot and reset with recovery code", journeyForgotReset},

@@ -16,6 +16,9 @@ const (
 	MaxBannerCSSBytes = 16 * 1024
 	// UserSaltLength is the size of the per-account user salt in bytes.
 	UserSaltLength = 16
+	// MaxGoalsBytes is the maximum size of an account's sealed goals and
+	// funnels.
+	MaxGoalsBytes = 48 * 1024
 )
 
 // Account is an operator's site. Its id, key pair and encrypted private key
@@ -36,6 +39,11 @@ type Account struct {
 	AllowedOrigins []string
 	// BannerCSS is the operator's banner style, at most MaxBannerCSSBytes.
 	BannerCSS string
+	// Goals are the account's goal and funnel definitions sealed by an
+	// admin's client ("a1.…" under the KEK, keys/PROTOCOL.md §12), at most
+	// MaxGoalsBytes; empty when none were saved. The server cannot read
+	// them: event names are the operator's words about the site.
+	Goals string
 	// Retired is true once the account was retired; RetiredAt is then set.
 	Retired   bool
 	RetiredAt time.Time
@@ -64,4 +72,8 @@ type Accounts interface {
 	// validated. It returns ErrInvalid when longer than MaxBannerCSSBytes and
 	// ErrNotFound for an unknown or retired account.
 	UpdateBannerCSS(ctx context.Context, id string, css string) error
+	// UpdateGoals replaces the account's sealed goals and funnels ("" clears
+	// them). It returns ErrInvalid when longer than MaxGoalsBytes and
+	// ErrNotFound for an unknown or retired account.
+	UpdateGoals(ctx context.Context, id string, sealed string) error
 }

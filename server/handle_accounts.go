@@ -78,6 +78,7 @@ type accountResponse struct {
 	EncryptedPrivateKey string          `json:"encryptedPrivateKey"`
 	AllowedOrigins      []allowedOrigin `json:"allowedOrigins"`
 	BannerCSS           string          `json:"bannerCss"`
+	Goals               string          `json:"goals"`
 	RetentionDays       int             `json:"retentionDays"`
 	CreatedAt           jsonTime        `json:"createdAt"`
 }
@@ -90,6 +91,7 @@ func (op *operators) accountResponse(a persistence.Account) accountResponse {
 		EncryptedPrivateKey: a.EncryptedPrivateKey,
 		AllowedOrigins:      op.allowedOrigins(a.AllowedOrigins),
 		BannerCSS:           a.BannerCSS,
+		Goals:               a.Goals,
 		RetentionDays:       int(op.retention.Hours() / 24),
 		CreatedAt:           jsonTime(a.CreatedAt),
 	}
@@ -350,5 +352,34 @@ func handleBannerStyles(op *operators) http.HandlerFunc {
 		respondJSON(w, r, http.StatusOK, struct {
 			CSS string `json:"css"`
 		}{css})
+	}
+}
+
+type goalsRequest struct {
+	Goals string `json:"goals"`
+}
+
+func (req goalsRequest) Valid(context.Context) map[string]string {
+	if req.Goals != "" && (len(req.Goals) > persistence.MaxGoalsBytes || !isA1(req.Goals)) {
+		return map[string]string{"goals": "must be an a1 ciphertext of at most 48 KiB, or empty"}
+	}
+	return nil
+}
+
+// handleGoals replaces the account's goal and funnel definitions (admin):
+// an a1 ciphertext the client sealed under the KEK (keys/PROTOCOL.md §12),
+// or "" to clear them. The server stores it as it is.
+func handleGoals(op *operators) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[goalsRequest](w, r)
+		if err != nil {
+			respondError(w, r, err)
+			return
+		}
+		if err := op.store.UpdateGoals(r.Context(), grantFrom(r.Context()).AccountID, req.Goals); err != nil {
+			respondError(w, r, err)
+			return
+		}
+		respondJSON(w, r, http.StatusOK, req)
 	}
 }

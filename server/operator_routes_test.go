@@ -16,6 +16,10 @@ import (
 	"github.com/offen/offen/persistence"
 )
 
+// sealedGoals has the form of goals sealed under a KEK (keys/PROTOCOL.md §12); the server
+// only checks the form.
+var sealedGoals = "a1.AAAAAAAAAAAAAAAA." + strings.Repeat("A", 43)
+
 // opScenario is one request against a fresh world (see newWorld).
 type opScenario struct {
 	name string
@@ -490,6 +494,25 @@ func TestOperatorRoutes(t *testing.T) {
 			wantBody: []string{`"fields":{"css":`, `url() is not allowed`, `background:url(https://evil.example/x)`}},
 		{name: "banner styles as viewer", as: "viewer", method: "PUT", path: "/api/accounts/{a}/banner-styles",
 			body: raw(`{"css":"","dryRun":true}`), wantStatus: 403},
+
+		{name: "goals", as: "admin", method: "PUT", path: "/api/accounts/{a}/goals",
+			body: raw(`{"goals":"` + sealedGoals + `"}`), wantStatus: 200, wantBody: []string{sealedGoals},
+			after: func(t *testing.T, w *world, r reply) {
+				// every grant holder reads them with the account; an empty value clears them
+				if got := w.do(call{method: "GET", path: "/api/accounts/" + w.a, cookie: w.viewer.cookie}).must(t, 200); !strings.Contains(string(got.body), `"goals":"`+sealedGoals+`"`) {
+					t.Errorf("got account %s, want the goals", got.body)
+				}
+				w.do(call{method: "PUT", path: "/api/accounts/" + w.a + "/goals", cookie: w.admin.cookie, body: `{"goals":""}`}).must(t, 200)
+				if a, _ := w.store.FindAccount(t.Context(), w.a); a.Goals != "" {
+					t.Errorf("got goals %q after clearing", a.Goals)
+				}
+			}},
+		{name: "goals in clear", as: "admin", method: "PUT", path: "/api/accounts/{a}/goals",
+			body: raw(`{"goals":"{\"goals\":[{\"name\":\"Signup\"}]}"}`), wantStatus: 400, wantBody: []string{`"goals":`}},
+		{name: "goals too large", as: "admin", method: "PUT", path: "/api/accounts/{a}/goals",
+			body: raw(`{"goals":"a1.AAAAAAAAAAAAAAAA.` + strings.Repeat("A", 48*1024) + `"}`), wantStatus: 400},
+		{name: "goals as viewer", as: "viewer", method: "PUT", path: "/api/accounts/{a}/goals",
+			body: raw(`{"goals":""}`), wantStatus: 403},
 
 		// Grants.
 		{name: "list grants as viewer", as: "viewer", method: "GET", path: "/api/accounts/{a}/grants", wantStatus: 200,

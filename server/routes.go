@@ -118,6 +118,7 @@ func addRoutes(r *chi.Mux, logger *slog.Logger, opts Options, store persistence.
 				r.With(admin).Post("/accounts/{id}/retire", handleRetireAccount(op))
 				r.With(admin).Put("/accounts/{id}/allowed-origins", handleAllowedOrigins(op))
 				r.With(admin).Put("/accounts/{id}/banner-styles", handleBannerStyles(op))
+				r.With(admin).Put("/accounts/{id}/goals", handleGoals(op))
 				r.With(grant).Get("/accounts/{id}/grants", handleListGrants(op))
 				r.With(grant).Get("/accounts/{id}/events", handleAccountEvents(v))
 				r.With(grant).Get("/accounts/{id}/secrets", handleAccountSecrets(v))

@@ -327,6 +327,8 @@ func matrixRoutes() []matrixRoute {
 			body: func(*testing.T, *roleWorld, string) any {
 				return map[string]any{"css": ".offen-banner{color:#333}", "dryRun": false}
 			}},
+		{method: "PUT", path: "/api/accounts/{id}/goals", class: "admin", ok: 200, mutates: true, isolated: true,
+			body: func(*testing.T, *roleWorld, string) any { return map[string]any{"goals": sealedGoals} }},
 		{method: "PUT", path: "/api/accounts/{id}/grants/{viewer}", class: "admin", ok: 204, mutates: true, isolated: true,
 			body: func(*testing.T, *roleWorld, string) any { return map[string]any{"role": "admin"} }},
 		{method: "DELETE", path: "/api/accounts/{id}/grants/{viewer}", class: "revoke-viewer", ok: 204, mutates: true, isolated: true},

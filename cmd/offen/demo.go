@@ -187,13 +187,18 @@ func seedDemo(ctx context.Context, logger *slog.Logger, cfg Config, secret []byt
 		return persistence.Account{}, err
 	}
 	type setupResult struct {
-		in  persistence.SetupInput
-		err error
+		in    persistence.SetupInput
+		goals string
+		err   error
 	}
 	setupDone := make(chan setupResult, 1)
 	go func() {
-		in, _, err := setupInput(instance, demoEmail, demoAccount, demoPassword)
-		setupDone <- setupResult{in, err}
+		in, code, err := setupInput(instance, demoEmail, demoAccount, demoPassword)
+		var goals string
+		if err == nil {
+			goals, err = sealDemoGoals(in, code)
+		}
+		setupDone <- setupResult{in, goals, err}
 	}()
 	historyDone := make(chan []demoVisitor, 1)
 	go func() {
@@ -216,6 +221,9 @@ func seedDemo(ctx context.Context, logger *slog.Logger, cfg Config, secret []byt
 	account, err := store.Setup(ctx, res.in)
 	if err != nil {
 		return persistence.Account{}, fmt.Errorf("create the demo login: %w", err)
+	}
+	if err := store.UpdateGoals(ctx, account.ID, res.goals); err != nil {
+		return persistence.Account{}, fmt.Errorf("store the demo goals: %w", err)
 	}
 	if account.UserSalt == nil {
 		if account, err = store.FindAccount(ctx, account.ID); err != nil {

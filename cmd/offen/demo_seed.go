@@ -32,18 +32,51 @@ type demoVisitor struct {
 	events [][]byte
 }
 
-// demoEvent is the plaintext of one page view.
+// demoEvent is the plaintext of one event (keys/PROTOCOL.md §12 for the
+// fields after IsMobile).
 type demoEvent struct {
-	V         int     `json:"v"`
-	Type      string  `json:"type"`
-	Href      string  `json:"href"`
-	Referrer  string  `json:"referrer"`
-	Pageload  *int    `json:"pageload"`
-	Timestamp string  `json:"timestamp"`
-	SessionID string  `json:"sessionId"`
-	Geo       *string `json:"geo"`
-	IsMobile  bool    `json:"isMobile"`
+	V         int               `json:"v"`
+	Type      string            `json:"type"`
+	Href      string            `json:"href"`
+	Referrer  string            `json:"referrer"`
+	Pageload  *int              `json:"pageload"`
+	Timestamp string            `json:"timestamp"`
+	SessionID string            `json:"sessionId"`
+	Geo       *string           `json:"geo"`
+	IsMobile  bool              `json:"isMobile"`
+	Name      string            `json:"name,omitempty"`
+	Props     map[string]string `json:"props,omitempty"`
+	Target    string            `json:"target,omitempty"`
+	NotFound  bool              `json:"notFound,omitempty"`
+	demoDevice
 }
+
+// demoDevice holds the device fields the vault derives.
+type demoDevice struct {
+	Browser string `json:"browser"`
+	OS      string `json:"os"`
+	Device  string `json:"device"`
+	Screen  string `json:"screen"`
+}
+
+var demoDesktops = []weighted[demoDevice]{
+	{demoDevice{"Chrome", "Windows", "desktop", "xlarge"}, 24}, {demoDevice{"Edge", "Windows", "desktop", "large"}, 8},
+	{demoDevice{"Firefox", "Windows", "desktop", "xlarge"}, 6}, {demoDevice{"Safari", "macOS", "desktop", "xlarge"}, 12},
+	{demoDevice{"Chrome", "macOS", "desktop", "large"}, 8}, {demoDevice{"Firefox", "Linux", "desktop", "large"}, 5},
+	{demoDevice{"Chrome", "ChromeOS", "desktop", "large"}, 2}, {demoDevice{"Opera", "Windows", "desktop", "large"}, 1},
+}
+
+var demoMobiles = []weighted[demoDevice]{
+	{demoDevice{"Safari", "iOS", "mobile", "small"}, 30}, {demoDevice{"Chrome", "Android", "mobile", "small"}, 28},
+	{demoDevice{"Samsung Internet", "Android", "mobile", "small"}, 6}, {demoDevice{"Firefox", "Android", "mobile", "small"}, 2},
+	{demoDevice{"Safari", "iPadOS", "tablet", "medium"}, 8}, {demoDevice{"Chrome", "Android", "tablet", "medium"}, 3},
+}
+
+// demoGoals are the demo account's goals and funnel (sealed under its KEK,
+// keys/PROTOCOL.md §12); the generated actions below reach them.
+const demoGoals = `{"v":1,` +
+	`"goals":[{"name":"Signed up","event":"Signup"},{"name":"Downloaded","page":"/download"},{"name":"Read the blog","page":"/blog/*"}],` +
+	`"funnels":[{"name":"Sign-up","steps":[{"page":"/"},{"page":"/pricing"},{"event":"Signup"}]}]}`
 
 type weighted[T any] struct {
 	value  T
@@ -133,6 +166,10 @@ func generateHistory(users int, now time.Time, retention time.Duration, workers 
 func generateVisitor(r *rand.Rand, now time.Time, retention time.Duration, live bool) demoVisitor {
 	v := demoVisitor{userID: randomBytes(r, keys.UserIDSize)}
 	mobile := r.Float64() < 0.38
+	device := pick(r, demoDesktops)
+	if mobile {
+		device = pick(r, demoMobiles)
+	}
 	geo := pick(r, demoCountries)
 	// First visit anywhere in the retention period; returning visitors come
 	// back after exponentially distributed gaps (mean 12 days).
@@ -154,12 +191,12 @@ func generateVisitor(r *rand.Rand, now time.Time, retention time.Duration, live 
 		starts = append(starts, now.Add(-time.Duration(r.IntN(600))*time.Second))
 	}
 	for _, start := range starts {
-		v.events = append(v.events, generateSession(r, start, now, mobile, geo)...)
+		v.events = append(v.events, generateSession(r, start, now, mobile, geo, device)...)
 	}
 	return v
 }
 
-func generateSession(r *rand.Rand, start, now time.Time, mobile bool, geo string) [][]byte {
+func generateSession(r *rand.Rand, start, now time.Time, mobile bool, geo string, device demoDevice) [][]byte {
 	sessionID := hex.EncodeToString(randomBytes(r, 16))
 	pages := 1
 	if r.Float64() > 0.42 {
@@ -205,10 +242,77 @@ func generateSession(r *rand.Rand, start, now time.Time, mobile bool, geo string
 			g := geo
 			e.Geo = &g
 		}
+		e.demoDevice = device
+		if r.Float64() < 0.02 {
+			e.Href, e.NotFound = demoSite+"/old-pricing/", true
+		}
 		b, _ := json.Marshal(e)
 		out = append(out, b)
+		if a, ok := demoAction(r, e, page); ok && !a.after(t, r).After(now) {
+			b, _ := json.Marshal(a.event)
+			out = append(out, b)
+		}
 	}
 	return out
+}
+
+// demoActionOf is an action on a page and when it happened.
+type demoActionOf struct {
+	event demoEvent
+	delay time.Duration
+}
+
+func (a *demoActionOf) after(t time.Time, r *rand.Rand) time.Time {
+	at := t.Add(a.delay + time.Duration(r.IntN(1000))*time.Millisecond)
+	a.event.Timestamp = at.UTC().Format("2006-01-02T15:04:05.000Z")
+	return at
+}
+
+// demoAction returns now and then what a visitor does on a page besides
+// reading it: signing up on the pricing page, downloading, following a link
+// to the code from the blog, copying a snippet from the docs.
+func demoAction(r *rand.Rand, pv demoEvent, page string) (demoActionOf, bool) {
+	if pv.NotFound {
+		return demoActionOf{}, false
+	}
+	a := pv
+	a.Referrer, a.Pageload, a.NotFound = "", nil, false
+	switch {
+	case page == "/pricing/" && r.Float64() < 0.3:
+		a.Type, a.Name, a.Props = "EVENT", "Signup", map[string]string{"plan": pick(r, []weighted[string]{{"solo", 5}, {"team", 3}, {"enterprise", 1}})}
+	case page == "/download/" && r.Float64() < 0.5:
+		a.Type, a.Target = "DOWNLOAD", demoSite+"/files/offen-"+pick(r, []weighted[string]{{"linux-amd64", 5}, {"darwin-arm64", 3}, {"windows-amd64", 2}})+".tar.gz"
+	case len(page) > 6 && page[:6] == "/blog/" && r.Float64() < 0.15:
+		a.Type, a.Target = "OUTBOUND", "https://github.com/offen/offen"
+	case page == "/docs/getting-started/" && r.Float64() < 0.2:
+		a.Type, a.Name, a.Props = "EVENT", "Copy snippet", map[string]string{"snippet": pick(r, []weighted[string]{{"script tag", 3}, {"docker run", 2}})}
+	default:
+		return demoActionOf{}, false
+	}
+	return demoActionOf{event: a, delay: time.Duration(5+r.IntN(40)) * time.Second}, true
+}
+
+// sealDemoGoals returns demoGoals sealed under the demo account's KEK, which
+// it reaches through the recovery code the setup input comes with (cheap,
+// where the password would need the full key derivation).
+func sealDemoGoals(in persistence.SetupInput, recoveryCode []byte) (string, error) {
+	rk, err := keys.DeriveRecoveryKeys(recoveryCode)
+	if err != nil {
+		return "", err
+	}
+	loginKey, err := keys.RecoveryUnwrapLoginKey(rk.Key, in.Login.ID, in.Login.Credentials.RecoveryWrappedLoginKey)
+	if err != nil {
+		return "", err
+	}
+	kek, err := keys.UnwrapKEK(loginKey, in.Account.ID, in.Grant.WrappedKEK)
+	if err != nil {
+		return "", err
+	}
+	c, err := keys.NewCipher(kek)
+	if err != nil {
+		return "", err
+	}
+	return keys.SealA1(c, []byte("offen/v1/goals|"+in.Account.ID), []byte(demoGoals)), nil
 }
 
 func randomBytes(r *rand.Rand, n int) []byte {

@@ -88,6 +88,23 @@ func TestSeedDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kc, err := keys.NewCipher(kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goals, err := keys.OpenA1(kc, []byte("offen/v1/goals|"+account.ID), stored.Goals)
+	if err != nil {
+		t.Fatalf("the demo goals do not open with the KEK: %v", err)
+	}
+	var defs struct {
+		Goals   []map[string]string `json:"goals"`
+		Funnels []struct {
+			Steps []map[string]string `json:"steps"`
+		} `json:"funnels"`
+	}
+	if err := json.Unmarshal(goals, &defs); err != nil || len(defs.Goals) == 0 || len(defs.Funnels) != 1 || len(defs.Funnels[0].Steps) < 2 {
+		t.Errorf("got goals %s, %v; want goals and a funnel", goals, err)
+	}
 
 	secrets := map[string][]byte{}
 	secretIDs := map[string]bool{}
@@ -112,8 +129,10 @@ func TestSeedDemo(t *testing.T) {
 	}
 
 	now := time.Now()
-	var events, referred, campaigns, mobile, live int
+	var events, referred, campaigns, mobile, live, notFound int
 	sessions := map[string]int{}
+	types := map[string]int{}
+	devices := map[string]bool{}
 	oldest := now
 	q = persistence.FeedQuery{Limit: persistence.MaxFeedLimit}
 	for {
@@ -134,8 +153,20 @@ func TestSeedDemo(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if p.V != 1 || p.Type != "PAGEVIEW" || !strings.HasPrefix(p.Href, demoSite+"/") || len(p.SessionID) != 32 {
+			if p.V != 1 || !strings.HasPrefix(p.Href, demoSite+"/") || len(p.SessionID) != 32 || p.Browser == "" || p.OS == "" || p.Device == "" || p.Screen == "" {
 				t.Errorf("unexpected event %s", plain)
+			}
+			switch {
+			case p.Type == "PAGEVIEW" && p.Name == "" && p.Target == "":
+			case p.Type == "EVENT" && p.Name != "" && len(p.Props) > 0:
+			case (p.Type == "OUTBOUND" || p.Type == "DOWNLOAD") && strings.HasPrefix(p.Target, "https://"):
+			default:
+				t.Errorf("unexpected event %s", plain)
+			}
+			types[p.Type]++
+			devices[p.Device] = true
+			if p.NotFound {
+				notFound++
 			}
 			if ts.After(now) || ts.Before(now.Add(-cfg.App.Retention.Duration())) {
 				t.Errorf("timestamp %s outside the retention period", p.Timestamp)
@@ -175,6 +206,9 @@ func TestSeedDemo(t *testing.T) {
 	}
 	if referred == 0 || campaigns == 0 || mobile == 0 || live == 0 {
 		t.Errorf("want referrers, campaigns, mobile and live events; got %d, %d, %d, %d", referred, campaigns, mobile, live)
+	}
+	if types["EVENT"] == 0 || types["OUTBOUND"]+types["DOWNLOAD"] == 0 || notFound == 0 || !devices["desktop"] || !devices["mobile"] {
+		t.Errorf("want custom events, link clicks, not-found pages and several devices; got %v, %d not found, devices %v", types, notFound, devices)
 	}
 	if now.Sub(oldest) < cfg.App.Retention.Duration()/2 {
 		t.Errorf("oldest event %s: want a history over the retention period", oldest)

@@ -132,6 +132,27 @@ func TestAccounts(t *testing.T) {
 			}
 		})
 
+		t.Run("goals", func(t *testing.T) {
+			if got, _ := store.FindAccount(ctx, in.ID); got.Goals != "" {
+				t.Errorf("a new account has goals %q", got.Goals)
+			}
+			sealed := "a1.nonce." + strings.Repeat("c", persistence.MaxGoalsBytes-9)
+			for _, want := range []string{sealed, sealed, ""} { // the same value twice, then cleared
+				if err := store.UpdateGoals(ctx, in.ID, want); err != nil {
+					t.Fatal(err)
+				}
+				if got, err := store.FindAccount(ctx, in.ID); err != nil || got.Goals != want {
+					t.Errorf("got goals of %d bytes, %v; want %d", len(got.Goals), err, len(want))
+				}
+			}
+			if err := store.UpdateGoals(ctx, in.ID, sealed+"c"); !errors.Is(err, persistence.ErrInvalid) {
+				t.Errorf("long goals: got %v, want ErrInvalid", err)
+			}
+			if err := store.UpdateGoals(ctx, newUUID(), ""); !errors.Is(err, persistence.ErrNotFound) {
+				t.Errorf("unknown account: got %v, want ErrNotFound", err)
+			}
+		})
+
 		t.Run("retired", func(t *testing.T) {
 			a, err := store.CreateAccount(ctx, newAccount("retiring"))
 			if err != nil {

@@ -28,6 +28,7 @@ var migrations = []migration{
 	{id: "0001_initial_schema", up: migrateInitialSchema},
 	{id: "0002_events_ingest_layout", up: migrateEventsIngestLayout},
 	{id: "0003_segments", up: migrateSegments},
+	{id: "0004_account_goals", up: migrateAccountGoals},
 }
 
 // bootstrapTables are created before any step runs, outside the versioned
@@ -333,6 +334,32 @@ func migrateSegments(tx *gorm.DB, dialect string) error {
 		return nil
 	}
 	return tx.Exec("ALTER TABLE events ADD INDEX events_account_event (account_id, event_id)").Error
+}
+
+// migrateAccountGoals adds accounts.goals: the goal and funnel definitions
+// an admin's client sealed under the account's KEK (NULL: none). Adding a
+// column is no idempotent statement on SQLite and MySQL, so the step looks
+// first (a MySQL step interrupted after its DDL may run again).
+func migrateAccountGoals(tx *gorm.DB, dialect string) error {
+	var n int64
+	var err error
+	switch dialect {
+	case DialectSQLite:
+		err = tx.Raw("SELECT COUNT(*) FROM pragma_table_info('accounts') WHERE name = 'goals'").Scan(&n).Error
+	case DialectMySQL:
+		err = tx.Raw(`SELECT COUNT(*) FROM information_schema.columns
+			WHERE table_schema = DATABASE() AND table_name = 'accounts' AND column_name = 'goals'`).Scan(&n).Error
+	case DialectPostgres:
+		err = tx.Raw(`SELECT COUNT(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'accounts' AND column_name = 'goals'`).Scan(&n).Error
+	default:
+		return fmt.Errorf("unknown dialect %q", dialect)
+	}
+	if err != nil || n > 0 {
+		return err
+	}
+	goals := nullCol("goals", tText, 0)
+	return tx.Exec("ALTER TABLE accounts ADD COLUMN goals " + goals.sqlType(dialect) + " NULL").Error
 }
 
 // SchemaStatus reports applied and known migrations; see

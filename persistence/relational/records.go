@@ -21,6 +21,7 @@ type accountRecord struct {
 	UserSalt            []byte     `gorm:"column:user_salt"`
 	AllowedOrigins      string     `gorm:"column:allowed_origins"`
 	BannerCSS           string     `gorm:"column:banner_css"`
+	Goals               *string    `gorm:"column:goals"`
 	RetiredAt           *time.Time `gorm:"column:retired_at"`
 	CreatedAt           time.Time  `gorm:"column:created_at"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at"`
@@ -38,6 +39,9 @@ func (r accountRecord) toDomain() (persistence.Account, error) {
 		BannerCSS:           r.BannerCSS,
 		CreatedAt:           r.CreatedAt.UTC(),
 		UpdatedAt:           r.UpdatedAt.UTC(),
+	}
+	if r.Goals != nil {
+		a.Goals = *r.Goals
 	}
 	if r.RetiredAt != nil {
 		a.Retired = true

@@ -55,7 +55,11 @@ export class FakeDocument {
     this.cookieWrites = []
     this.body = new FakeElement('body', this)
     this.activeElement = null
+    this.listeners = {}
   }
+
+  addEventListener (type, fn) { (this.listeners[type] ||= []).push(fn) }
+  dispatch (type, event = {}) { for (const fn of this.listeners[type] || []) fn(event) }
 
   get cookie () { return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') }
   set cookie (s) {

@@ -63,12 +63,20 @@ test('checkMessage', () => {
     'negative pageload': eventMsg({ event: { ...event, pageload: -1 } }),
     'fractional pageload': eventMsg({ event: { ...event, pageload: 1.5 } }),
     'string skipConsent': eventMsg({ skipConsent: 'yes' }),
-    'bad rawHref': eventMsg({ event: { ...event, rawHref: 'data:x' } })
+    'bad rawHref': eventMsg({ event: { ...event, rawHref: 'data:x' } }),
+    'unknown event type': eventMsg({ event: { ...event, type: 'CLICK' } }),
+    'event without name': eventMsg({ event: { ...event, type: 'EVENT' } }),
+    'empty event name': eventMsg({ event: { ...event, type: 'EVENT', name: '' } }),
+    'long event name': eventMsg({ event: { ...event, type: 'EVENT', name: 'n'.repeat(65) } }),
+    'outbound without target': eventMsg({ event: { ...event, type: 'OUTBOUND' } }),
+    'download to a data URL': eventMsg({ event: { ...event, type: 'DOWNLOAD', target: 'data:text/plain,x' } })
   }
   for (const [name, msg] of Object.entries(bad)) assert.notEqual(checkMessage(msg, accountId), '', name)
   assert.equal(checkMessage(eventMsg(), accountId), '')
   assert.equal(checkMessage(eventMsg({ event: { ...event, pageload: null, rawHref: 'https://www.example.org/a#x' } }), accountId), '')
   assert.equal(checkMessage({ v: 1, type: 'CONSENT', accountId }, accountId), '')
+  assert.equal(checkMessage(eventMsg({ event: { ...event, type: 'EVENT', name: 'n'.repeat(64), props: { a: 1 } } }), accountId), '')
+  assert.equal(checkMessage(eventMsg({ event: { ...event, type: 'OUTBOUND', target: 'https://other.test/x' } }), accountId), '')
 })
 
 test('invalid messages get ERROR and change nothing', async () => {

@@ -263,8 +263,9 @@ export function keyLabeler (i18n, m) {
     if (filter === 'country') return i18n.country(key)
     const u = PAGE_FILTERS.has(filter) && urlOf(key)
     if (!u) return key
-    if (oneHost) return u.pathname
-    return byHost ? u.host + u.pathname : key
+    // the fragment is part of a page only with hash routing (/app#/inbox)
+    if (oneHost) return u.pathname + u.hash
+    return byHost ? u.host + u.pathname + u.hash : key
   }
 }
 

@@ -21,6 +21,7 @@ import { DEFAULT_RANGE, RANGES, formatDate, rangeAllowed, rangeBounds, resolutio
 import { lastAccount, readView, rememberAccount, writeView } from './viewstate.js'
 import { download } from './visitor-data.js'
 import { createDashboardMetrics } from './workers.js'
+import { EventPanels, useDefinitions } from './panels-events.js'
 
 export const REFRESH_MS = 30000
 
@@ -192,12 +193,14 @@ export function OperatorDashboard ({ login }) {
     return () => { live = false }
   }, [accountId, metrics])
 
+  const definitions = useDefinitions(services, accountId, loaded)
   const retentionMs = loaded && loaded.summary.retentionMs
   const effectiveRange = rangeAllowed(range, now, retentionMs, custom) ? range : DEFAULT_RANGE
   const bounds = rangeBounds(effectiveRange, now, custom)
   const allowedResolutions = bounds ? resolutionsFor(bounds.from, bounds.to) : []
   const effectiveResolution = allowedResolutions.includes(view.resolution) ? view.resolution : allowedResolutions[0]
-  const question = loaded && bounds ? JSON.stringify([accountId, bounds, effectiveResolution, filters]) : null
+  // the goals and funnels belong to the question: the panels wait for them
+  const question = loaded && bounds && definitions ? JSON.stringify([accountId, bounds, effectiveResolution, filters, definitions]) : null
   const queryKey = question && question + tick
 
   // query the workers whenever the question changes
@@ -205,7 +208,7 @@ export function OperatorDashboard ({ login }) {
     if (!queryKey) return
     let live = true
     const started = Date.now()
-    loaded.loader.query({ from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now })
+    loaded.loader.query({ from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now, ...definitions })
       .then(m => {
         if (!live) return
         setResult({ m, key: queryKey, question, filters, bounds, summary: loaded.loader.summary(), ms: Date.now() - started })
@@ -285,7 +288,9 @@ export function OperatorDashboard ({ login }) {
     <${FilterChips} filters=${filters} onRemove=${removeFilter} label=${result ? keyLabeler(i18n, result.m) : undefined} />
     ${result && html`<${Unreadable} events=${result.m.unreadable} secrets=${result.summary.unreadableSecrets} />`}
     ${result && result.m.pageViews === 0 && Object.keys(filters).length === 0 && html`<p class="notice">${t('dashboard.operator.empty')}</p>`}
-    ${result && html`<${MetricsView} m=${result.m} filters=${result.filters} onFilter=${addFilter} onExport=${exportTable} stale=${stale} />`}
+    ${result && html`<${MetricsView} m=${result.m} filters=${result.filters} onFilter=${addFilter} onExport=${exportTable} stale=${stale}>
+      <${EventPanels} m=${result.m} filters=${result.filters} onFilter=${addFilter} onExport=${exportTable} consoleHref=${'/console/accounts/' + encodeURIComponent(accountId) + '/'} />
+    <//>`}
     ${result && html`<section class="panel" aria-labelledby="export-title" data-panel="export" tabindex="0">
       <h2 id="export-title">${t('dashboard.export.title')}</h2>
       <p class="panel-explain">${t('dashboard.export.text')}</p>

@@ -9,7 +9,8 @@
 import { DEFAULT_RANGE, RANGES } from './ranges.js'
 
 /** FILTERS are the filter names of the metrics query (src/metrics/README.md "Query"). */
-export const FILTERS = ['page', 'landing', 'exit', 'country', 'referrer', 'campaign', 'source']
+export const FILTERS = ['page', 'landing', 'exit', 'country', 'referrer', 'campaign', 'source',
+  'browser', 'os', 'device', 'screen', 'event', 'goal', 'outbound', 'download']
 
 const VIEW_PARAMS = ['account', 'range', 'from', 'to', 'resolution']
 

@@ -156,11 +156,13 @@ export function createVisitorData ({ api, metrics, factory = globalThis.indexedD
   }
 }
 
-const CSV_COLUMNS = ['accountId', 'accountName', 'eventId', 'readable', 'type', 'timestamp', 'href', 'rawHref', 'referrer', 'pageload', 'sessionId', 'geo', 'isMobile']
+const CSV_COLUMNS = ['accountId', 'accountName', 'eventId', 'readable', 'type', 'timestamp', 'href', 'rawHref', 'referrer', 'pageload', 'sessionId', 'geo', 'isMobile',
+  'name', 'props', 'target', 'notFound', 'browser', 'os', 'device', 'screen']
 
-/** toCsv writes export records as CSV (RFC 4180), one row per event. */
+/** toCsv writes export records as CSV (RFC 4180), one row per event; props as JSON. */
 export function toCsv (records) {
-  return csvOf(CSV_COLUMNS, records.map(r => CSV_COLUMNS.map(c => r[c])))
+  const text = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : v) // props
+  return csvOf(CSV_COLUMNS, records.map(r => CSV_COLUMNS.map(c => text(r[c]))))
 }
 
 /** download offers text as a file (a Blob URL and a temporary link). */

@@ -13,6 +13,7 @@ import { useI18n } from '../lib/i18n.js'
 import { useServices } from '../lib/services.js'
 import { secureContext } from '../pages/landing.js'
 import { FilterChips, MetricsView } from './components.js'
+import { EventPanels } from './panels-events.js'
 import { REFRESH_MS, Unreadable, useRefresh } from './operator.js'
 import { RANGES, rangeAllowed, rangeBounds, resolutionsFor } from './ranges.js'
 import { createVisitorData, download, toCsv } from './visitor-data.js'
@@ -187,6 +188,7 @@ export function VisitorView () {
   const ready = result && result.key === queryKey
   const state = error && !ready ? 'error' : ready ? 'ready' : 'loading'
   const names = loaded ? [...data.accounts.values()].sort() : []
+  const onFilter = (name, value) => setFilters({ ...filters, [name]: value })
   const removeFilter = (name) => {
     const next = { ...filters }
     delete next[name]
@@ -221,6 +223,8 @@ export function VisitorView () {
     <${FilterChips} filters=${filters} onRemove=${removeFilter} />
     ${result && html`<${Unreadable} events=${result.m.unreadable} />`}
     ${result && result.m.unreadable > 0 && html`<p class="muted">${t('dashboard.visitor.unreadableHint')}</p>`}
-    ${result && html`<${MetricsView} m=${result.m} filters=${filters} onFilter=${(name, value) => setFilters({ ...filters, [name]: value })} explain=${true} />`}
+    ${result && html`<${MetricsView} m=${result.m} filters=${filters} onFilter=${onFilter} explain=${true}>
+      <${EventPanels} m=${result.m} filters=${filters} onFilter=${onFilter} explain=${true} definitions=${false} />
+    <//>`}
   </section>`
 }

@@ -9,7 +9,16 @@
 import { localTimeZone, makeBuckets, RESOLUTIONS, WEEK } from './time.js'
 
 /** FILTERS are the filter names a query accepts. */
-export const FILTERS = ['page', 'country', 'referrer', 'campaign', 'source', 'landing', 'exit']
+export const FILTERS = ['page', 'country', 'referrer', 'campaign', 'source', 'landing', 'exit',
+  'browser', 'os', 'device', 'screen', 'event', 'goal', 'outbound', 'download']
+
+/** SESSION_FILTERS select sessions; the others ('page') select events. */
+export const SESSION_FILTERS = FILTERS.filter(name => name !== 'page')
+
+/** Limits of a query's goals and funnels (definitions.js validates stored ones the same way). */
+export const MAX_GOALS = 50
+export const MAX_FUNNELS = 20
+export const MAX_STEPS = 8
 
 /** REALTIME_WINDOW is the look-back of the real-time panel in ms (15 minutes). */
 export const REALTIME_WINDOW = 15 * 60 * 1000
@@ -30,7 +39,10 @@ function toMs (v, name) {
  *   timeZone      IANA zone for bucketing (default: the browser's)
  *   now           ms, anchor of real time and retention (default Date.now())
  *   retentionMs   retention period; returning visitors are hidden when from <= now - retentionMs
- *   filters       {page, country, referrer, campaign, source, landing, exit}: string values
+ *   filters       {page, country, referrer, campaign, source, landing, exit, browser, os,
+ *                 device, screen, event, goal, outbound, download}: string values
+ *   goals         [{name, page: pattern} | {name, event: name}] (steps.js)
+ *   funnels       [{name, steps: [{page: pattern} | {event: name}]}], 2 to MAX_STEPS steps
  */
 export function normalizeQuery (q = {}) {
   const from = toMs(q.from, 'from')
@@ -45,7 +57,38 @@ export function normalizeQuery (q = {}) {
     if (!FILTERS.includes(name)) throw new Error(`metrics: unknown filter ${name}`)
     if (value !== undefined && value !== null && value !== '') filters[name] = name === 'country' ? String(value).toUpperCase() : String(value)
   }
-  return { from, to, resolution, timeZone, now, retentionMs, filters }
+  return { from, to, resolution, timeZone, now, retentionMs, filters, goals: normalizeGoals(q.goals), funnels: normalizeFunnels(q.funnels) }
+}
+
+const isName = (v) => typeof v === 'string' && v.length >= 1 && v.length <= 100
+
+// step keeps {page} or {event} of a goal or funnel step; null when it has neither.
+function step (s) {
+  if (!s || typeof s !== 'object') return null
+  if (typeof s.page === 'string' && s.page.startsWith('/') && s.page.length <= 2048) return { page: s.page }
+  if (typeof s.event === 'string' && s.event.length >= 1 && s.event.length <= 64) return { event: s.event }
+  return null
+}
+
+/** normalizeGoals keeps the valid goals, the first of each name, at most MAX_GOALS. */
+export function normalizeGoals (goals) {
+  const out = []
+  for (const g of Array.isArray(goals) ? goals : []) {
+    const s = g && isName(g.name) && step(g)
+    if (s && !out.some(o => o.name === g.name) && out.length < MAX_GOALS) out.push({ name: g.name, ...s })
+  }
+  return out
+}
+
+/** normalizeFunnels keeps the valid funnels (2 to MAX_STEPS valid steps), at most MAX_FUNNELS. */
+export function normalizeFunnels (funnels) {
+  const out = []
+  for (const f of Array.isArray(funnels) ? funnels : []) {
+    if (!f || !isName(f.name) || !Array.isArray(f.steps) || out.some(o => o.name === f.name)) continue
+    const steps = f.steps.map(step)
+    if (steps.length >= 2 && steps.length <= MAX_STEPS && steps.every(Boolean) && out.length < MAX_FUNNELS) out.push({ name: f.name, steps })
+  }
+  return out
 }
 
 /** emptyPartial returns the zero partial of a normalized query. */
@@ -88,6 +131,19 @@ export function emptyPartial (q) {
     exitPages: new Map(),
     realtimeVisitors: 0,
     realtimePages: new Map(), // key -> [visitors]
+    browsers: new Map(), // key -> [sessions]; oses, devices, screens the same
+    oses: new Map(),
+    devices: new Map(),
+    screens: new Map(),
+    eventNames: new Map(), // event name -> [events, visitors]
+    eventProps: new Map(), // name NUL prop key NUL JSON of the value -> [events, visitors]
+    outbound: new Map(), // link target -> [events, visitors]; downloads the same
+    downloads: new Map(),
+    notFound: new Map(), // page key -> [page views]
+    goals: q.goals,
+    goalCounts: new Map(), // goal name -> [conversions, visitors]
+    funnels: q.funnels,
+    funnelCounts: new Map(), // funnel name -> [sessions reaching step 1, step 2, ...]
     retentionStarts,
     retentionVisitors: new Array(RETENTION_WEEKS).fill(0),
     retentionOverlap: new Array(RETENTION_WEEKS * RETENTION_WEEKS).fill(0), // [k * 4 + j]
@@ -99,7 +155,8 @@ const SCALARS = ['events', 'uniqueVisitors', 'sessions', 'sessionEvents', 'bounc
   'pageloadSum', 'pageloadCount', 'durationSum', 'durationCount', 'lengthSum', 'lengthCount',
   'realtimeVisitors', 'unreadable']
 const ARRAYS = ['pageViews', 'visitors', 'retentionVisitors', 'retentionOverlap']
-const TABLES = ['pages', 'referrers', 'campaigns', 'sources', 'countries', 'landingPages', 'exitPages', 'realtimePages']
+const TABLES = ['pages', 'referrers', 'campaigns', 'sources', 'countries', 'landingPages', 'exitPages', 'realtimePages',
+  'browsers', 'oses', 'devices', 'screens', 'eventNames', 'eventProps', 'outbound', 'downloads', 'notFound', 'goalCounts', 'funnelCounts']
 
 /** addRow adds the numbers of row to the entry of key in table. */
 export function addRow (table, key, row) {
@@ -214,6 +271,58 @@ export function finalize (p) {
     exitPages: countTable(p.exitPages, 'sessions'),
     realtime: { visitors: p.realtimeVisitors, pages: countTable(p.realtimePages, 'visitors') },
     retention,
+    ...finalizeEvents(p),
     unreadable: p.unreadable
+  }
+}
+
+/** PROP_SEPARATOR joins event name, prop key and value in the keys of eventProps. */
+export const PROP_SEPARATOR = '\u0000'
+
+function visitorTable (table, total) {
+  const rows = []
+  for (const [key, [events, visitors]] of table) rows.push({ key, events, visitors, conversionRate: ratio(visitors, total) })
+  return sortRows(rows, 'events')
+}
+
+// finalizeEvents: the figures beyond page views (README.md "Events, goals, funnels, devices")
+function finalizeEvents (p) {
+  const props = new Map() // event name -> rows
+  for (const [k, [events, visitors]] of p.eventProps) {
+    const [name, key, value] = k.split(PROP_SEPARATOR)
+    if (!props.has(name)) props.set(name, [])
+    props.get(name).push({ key, value: JSON.parse(value), events, visitors })
+  }
+  const events = visitorTable(p.eventNames, p.uniqueVisitors)
+  for (const row of events) {
+    row.props = (props.get(row.key) || []).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) || b.events - a.events ||
+      (String(a.value) < String(b.value) ? -1 : String(a.value) > String(b.value) ? 1 : 0))
+  }
+  return {
+    browsers: countTable(p.browsers, 'sessions'),
+    oses: countTable(p.oses, 'sessions'),
+    devices: countTable(p.devices, 'sessions'),
+    screens: countTable(p.screens, 'sessions'),
+    events,
+    outbound: visitorTable(p.outbound, p.uniqueVisitors),
+    downloads: visitorTable(p.downloads, p.uniqueVisitors),
+    notFound: countTable(p.notFound, 'pageViews'),
+    goals: p.goals.map(g => {
+      const [conversions, visitors] = p.goalCounts.get(g.name) || [0, 0]
+      return { key: g.name, goal: g, visitors, conversions, conversionRate: ratio(visitors, p.uniqueVisitors) }
+    }),
+    funnels: p.funnels.map(f => {
+      const reached = p.funnelCounts.get(f.name) || f.steps.map(() => 0)
+      return {
+        key: f.name,
+        steps: f.steps.map((s, i) => ({
+          ...s,
+          sessions: reached[i],
+          dropOff: i === 0 ? 0 : reached[i - 1] - reached[i],
+          conversion: ratio(reached[i], reached[0]),
+          stepConversion: i === 0 ? ratio(reached[0], reached[0]) : ratio(reached[i], reached[i - 1])
+        }))
+      }
+    })
   }
 }

@@ -17,19 +17,51 @@ export function validEventId (eventId) {
   return eventId.toUpperCase()
 }
 
+// Fields of keys/PROTOCOL.md §12. Out-of-bounds values are ignored (the event stays readable).
+export const KINDS = ['PAGEVIEW', 'EVENT', 'OUTBOUND', 'DOWNLOAD']
+export const BROWSERS = ['Chrome', 'Firefox', 'Safari', 'Edge', 'Opera', 'Samsung Internet', 'Other']
+export const OSES = ['Windows', 'macOS', 'iOS', 'iPadOS', 'Android', 'Linux', 'ChromeOS', 'Other']
+export const DEVICES = ['desktop', 'tablet', 'mobile']
+export const SCREENS = ['small', 'medium', 'large', 'xlarge']
+const MAX_PROPS = 10
+const oneOf = (list, v) => (typeof v === 'string' && list.includes(v) ? v : null)
+
+/**
+ * validProps returns the entries of a props object that keep to §12 (keys of 1–32
+ * characters; strings of at most 128 characters or finite numbers; the first 10) sorted by
+ * key, or null when none does.
+ */
+export function validProps (props) {
+  if (props === null || typeof props !== 'object' || Array.isArray(props)) return null
+  const out = []
+  for (const k of Object.keys(props)) {
+    const v = props[k]
+    if (k.length < 1 || k.length > 32) continue
+    if (!((typeof v === 'string' && v.length <= 128) || (typeof v === 'number' && Number.isFinite(v)))) continue
+    out.push([k, v])
+    if (out.length === MAX_PROPS) break
+  }
+  return out.length ? out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : null
+}
+
 /**
  * validatePayload checks a decrypted event plaintext. It returns
  *   - null when the plaintext is not a valid version 1 event (counted as unreadable),
- *   - IGNORED for a valid event of a type the metrics do not count (readers ignore unknown types),
- *   - else {href, rawHref, referrer, pageload, time, sessionId, geo, isMobile} with
- *     time in ms since the epoch (from `timestamp`), pageload a positive number or null,
- *     sessionId a string or null, geo an upper-case ISO 3166-1 alpha-2 code or null.
+ *   - IGNORED for a valid event of a type the metrics do not count (readers ignore unknown
+ *     types), and for an EVENT without a valid name or a link event without a valid target,
+ *   - else {type, href, rawHref, referrer, pageload, time, sessionId, geo, isMobile, name,
+ *     props, notFound, browser, os, device, screen} with time in ms since the epoch (from
+ *     `timestamp`), pageload a positive number or null, sessionId a string or null, geo an
+ *     upper-case ISO 3166-1 alpha-2 code or null, name the event name (EVENT) or the link
+ *     target (OUTBOUND, DOWNLOAD) or null, props sorted [key, value] pairs or null, and the
+ *     device fields one of their §12 values or null.
  */
 export function validatePayload (p) {
   if (p === null || typeof p !== 'object' || Array.isArray(p)) return null
   if (p.v !== 1) return null
-  if (typeof p.type !== 'string') return null
-  if (p.type !== 'PAGEVIEW') return IGNORED
+  const type = p.type
+  if (typeof type !== 'string') return null
+  if (!KINDS.includes(type)) return IGNORED
   const href = p.href
   if (typeof href !== 'string' || href.length === 0 || href.length > MAX_HREF) return null
   if (!pageInfo(href)) return null
@@ -42,18 +74,44 @@ export function validatePayload (p) {
     if (typeof p.sessionId !== 'string' || p.sessionId.length === 0 || p.sessionId.length > MAX_SESSION_ID) return null
     sessionId = p.sessionId
   }
+  let name = null
+  if (type === 'EVENT') {
+    if (typeof p.name !== 'string' || p.name.length < 1 || p.name.length > 64) return IGNORED
+    name = p.name
+  } else if (type !== 'PAGEVIEW') {
+    if (typeof p.target !== 'string' || p.target.length > MAX_HREF || !pageInfo(p.target)) return IGNORED
+    name = p.target
+  }
   const rawHref = typeof p.rawHref === 'string' && p.rawHref.length <= MAX_HREF ? p.rawHref : null
   const referrer = typeof p.referrer === 'string' ? p.referrer : ''
   const pageload = typeof p.pageload === 'number' && Number.isFinite(p.pageload) && p.pageload > 0 ? p.pageload : null
   const geo = typeof p.geo === 'string' && /^[A-Za-z]{2}$/.test(p.geo) ? p.geo.toUpperCase() : null
-  return { href, rawHref, referrer, pageload, time, sessionId, geo, isMobile: p.isMobile === true }
+  return {
+    type,
+    href,
+    rawHref,
+    referrer,
+    pageload,
+    time,
+    sessionId,
+    geo,
+    isMobile: p.isMobile === true,
+    name,
+    props: type === 'EVENT' ? validProps(p.props) : null,
+    notFound: type === 'PAGEVIEW' && p.notFound === true,
+    browser: oneOf(BROWSERS, p.browser),
+    os: oneOf(OSES, p.os),
+    device: oneOf(DEVICES, p.device),
+    screen: oneOf(SCREENS, p.screen)
+  }
 }
 
 const pageCache = new Map()
 
 /**
  * pageInfo parses an http(s) URL into {key, host}: key is origin + path with trailing slashes
- * removed (the root stays "/"), host the lower-case host name without a leading "www.".
+ * removed (the root stays "/"), plus the fragment when there is one (only hash routing
+ * keeps it in `href`), host the lower-case host name without a leading "www.".
  * Returns null for anything else. Results are memoised (hrefs repeat a lot).
  */
 export function pageInfo (href) {
@@ -65,7 +123,7 @@ export function pageInfo (href) {
     if (u.protocol === 'http:' || u.protocol === 'https:') {
       let path = u.pathname
       if (path.length > 1) path = path.replace(/\/+$/, '') || '/'
-      info = { key: u.origin + path, host: bareHost(u.hostname) }
+      info = { key: u.origin + path + (u.hash.length > 1 ? u.hash : ''), host: bareHost(u.hostname) }
     }
   } catch (_) {}
   if (pageCache.size > 100000) pageCache.clear()
@@ -169,3 +227,36 @@ export function utmValues (href, rawHref) {
   return { campaign: params.get('utm_campaign') || null, source: params.get('utm_source') || null }
 }
 const NO_UTM = Object.freeze({ campaign: null, source: null })
+
+// patterns caches compiled page patterns: '*' matches any run of characters, everything else
+// itself; a pattern matches the path (with its fragment, if any) of a page key.
+const patterns = new Map()
+
+/**
+ * pathMatcher returns a function (page key) -> boolean for a goal or funnel page pattern
+ * such as "/pricing", "/blog/*" or "/app#/settings*"; trailing slashes are ignored as in
+ * page keys, and a pattern not starting with "/" never matches.
+ */
+export function pathMatcher (pattern) {
+  let fn = patterns.get(pattern)
+  if (fn) return fn
+  let p = typeof pattern === 'string' ? pattern : ''
+  if (p.length > 1) p = p.replace(/\/+(?=$|#)/, '') || '/'
+  const re = p.startsWith('/')
+    ? new RegExp('^' + p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
+    : null
+  const cache = new Map()
+  fn = (key) => {
+    if (re === null) return false
+    let hit = cache.get(key)
+    if (hit === undefined) {
+      const slash = key.indexOf('/', key.indexOf('//') + 2)
+      hit = slash >= 0 && re.test(key.slice(slash))
+      if (cache.size < 100000) cache.set(key, hit)
+    }
+    return hit
+  }
+  if (patterns.size > 1000) patterns.clear()
+  patterns.set(pattern, fn)
+  return fn
+}

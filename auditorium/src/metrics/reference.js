@@ -5,8 +5,9 @@
 // than speed. It is the executable statement of the rules in README.md; the property tests
 // check the columnar EventStore (and any merge of shards) against it.
 
-import { addRow, emptyPartial, finalize, normalizeQuery, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
+import { addRow, emptyPartial, finalize, normalizeQuery, PROP_SEPARATOR, REALTIME_WINDOW, RETENTION_WEEKS, SESSION_FILTERS } from './aggregate.js'
 import { IGNORED, pageInfo, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
+import { funnelProgress, KIND, stepTest } from './steps.js'
 import { bucketIndex } from './time.js'
 import { WEEK } from './time.js'
 
@@ -47,7 +48,15 @@ export function parseRecords (records) {
       source: utm.source,
       geo: p.geo,
       mobile: p.isMobile,
-      pageload: p.pageload
+      pageload: p.pageload,
+      kind: KIND[p.type],
+      name: p.name,
+      props: p.props,
+      notFound: p.notFound,
+      browser: p.browser,
+      os: p.os,
+      device: p.device,
+      screen: p.screen
     })
   }
   events.sort((a, b) => a.t - b.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
@@ -68,7 +77,9 @@ export function computePartial (records, query) {
   const latest = new Map()
   const weeks = new Map()
   const w0 = q.now - RETENTION_WEEKS * WEEK
+  // real time, retention and returning visitors are about page views
   for (const e of events) {
+    if (e.kind !== KIND.PAGEVIEW) continue
     if (!firstSeen.has(e.visitor)) firstSeen.set(e.visitor, e.t)
     latest.set(e.visitor, e)
     if (e.t >= w0) {
@@ -101,11 +112,26 @@ export function computePartial (records, query) {
       groups.get(e.session).push(e)
     }
   }
-  const hasSessionFilter = ['country', 'referrer', 'campaign', 'source', 'landing', 'exit'].some(n => n in f)
+  const hasSessionFilter = SESSION_FILTERS.some(n => n in f)
   const visitors = new Set()
   const bucketVisitors = p.labels.map(() => new Set())
+  const goalTests = q.goals.map(stepTest)
+  const funnelTests = q.funnels.map(fn => fn.steps.map(stepTest))
+  const seen = new Map() // table -> key -> Set of visitors
+  const countVisitor = (table, key, visitor, events = 1) => {
+    if (!seen.has(table)) seen.set(table, new Map())
+    const sets = seen.get(table)
+    if (!sets.has(key)) sets.set(key, new Set())
+    const fresh = !sets.get(key).has(visitor)
+    sets.get(key).add(visitor)
+    addRow(table, key, [events, fresh ? 1 : 0])
+  }
+  const actionTables = { [KIND.EVENT]: p.eventNames, [KIND.OUTBOUND]: p.outbound, [KIND.DOWNLOAD]: p.downloads }
 
-  const count = (list, isSession) => {
+  const count = (all, isSession) => {
+    const list = all.filter(e => e.kind === KIND.PAGEVIEW)
+    const actions = all.filter(e => e.kind !== KIND.PAGEVIEW)
+    if (list.length === 0) return // a session exists for a query through its page views
     const n = list.length
     const first = list[0]
     const last = list[n - 1]
@@ -120,6 +146,14 @@ export function computePartial (records, query) {
       if ('source' in f && source !== f.source) return
       if ('landing' in f && first.page !== f.landing) return
       if ('exit' in f && exit !== f.exit) return
+      for (const name of ['browser', 'os', 'device', 'screen']) if (name in f && first[name] !== f[name]) return
+      for (const [name, kind] of [['event', KIND.EVENT], ['outbound', KIND.OUTBOUND], ['download', KIND.DOWNLOAD]]) {
+        if (name in f && !actions.some(e => e.kind === kind && e.name === f[name])) return
+      }
+      if ('goal' in f) {
+        const g = q.goals.findIndex(g => g.name === f.goal)
+        if (g < 0 || !all.some(e => goalTests[g](e.kind, e.page, e.name))) return
+      }
     }
     let selected = 0
     list.forEach((e, i) => {
@@ -131,6 +165,7 @@ export function computePartial (records, query) {
       p.pageViews[b]++
       bucketVisitors[b].add(e.visitor)
       if (e.mobile) p.mobile++
+      if (e.notFound) addRow(p.notFound, e.page, [1])
       if (e.pageload !== null) {
         p.pageloadSum += e.pageload
         p.pageloadCount++
@@ -144,7 +179,24 @@ export function computePartial (records, query) {
         addRow(p.pages, e.page, [1, 0, 0])
       }
     })
-    if (selected === 0 || !isSession) return
+    if (selected === 0) return
+    if (!isSession) return // actions count within sessions only
+    for (const e of actions) {
+      if ('page' in f && e.page !== f.page) continue
+      countVisitor(actionTables[e.kind], e.name, e.visitor)
+      for (const [k, v] of e.props || []) countVisitor(p.eventProps, e.name + PROP_SEPARATOR + k + PROP_SEPARATOR + JSON.stringify(v), e.visitor)
+    }
+    for (const [name, table] of [['browser', p.browsers], ['os', p.oses], ['device', p.devices], ['screen', p.screens]]) {
+      if (first[name] !== null) addRow(table, first[name], [1])
+    }
+    q.goals.forEach((g, i) => {
+      const hits = all.filter(e => goalTests[i](e.kind, e.page, e.name)).length
+      if (hits) countVisitor(p.goalCounts, g.name, first.visitor, hits)
+    })
+    q.funnels.forEach((fn, i) => {
+      const k = funnelProgress(funnelTests[i], all.map(e => [e.kind, e.page, e.name]))
+      if (k > 0) addRow(p.funnelCounts, fn.name, fn.steps.map((_, j) => (j < k ? 1 : 0)))
+    })
     p.sessions++
     p.sessionEvents += n
     if (n === 1) p.bounces++

@@ -7,13 +7,18 @@
 // 26 ASCII bytes with an open-addressing hash index. A query walks the rows grouped by
 // visitor, then session, then time; that order is rebuilt lazily (counting sort) after writes.
 
-import { emptyPartial, finalize, normalizeQuery, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
-import { IGNORED, pageInfo, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
+import { emptyPartial, finalize, normalizeQuery, PROP_SEPARATOR, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
+import { IGNORED, pageInfo, pathMatcher, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
+import { KIND } from './steps.js'
 import { bucketIndex, WEEK } from './time.js'
 
 const ID_BYTES = 26
-const COLUMNS = ['t', 'visitor', 'session', 'page', 'referrer', 'campaign', 'source', 'geo', 'key', 'account', 'pageload', 'flags']
-const DICTS = ['visitors', 'pages', 'referrers', 'campaigns', 'sources', 'geos', 'keys', 'accounts']
+const COLUMNS = ['t', 'visitor', 'session', 'page', 'referrer', 'campaign', 'source', 'geo', 'key', 'account', 'pageload', 'flags',
+  'kind', 'name', 'props', 'browser', 'os', 'device', 'screen']
+const DICTS = ['visitors', 'pages', 'referrers', 'campaigns', 'sources', 'geos', 'keys', 'accounts',
+  'names', 'propSets', 'browsers', 'oses', 'devices', 'screens']
+const SNAPSHOT_VERSION = 2 // 2: the columns of events beyond page views
+const NO_PAGES = new Uint8Array(0)
 
 class Dict {
   constructor (values = []) {
@@ -117,7 +122,14 @@ export class EventStore {
     this.key = new Int32Array(this.cap)
     this.account = new Int32Array(this.cap)
     this.pageload = new Float64Array(this.cap)
-    this.flags = new Uint8Array(this.cap) // bit 0 alive, bit 1 mobile
+    this.flags = new Uint8Array(this.cap) // bit 0 alive, bit 1 mobile, bit 2 not found
+    this.kind = new Uint8Array(this.cap) // KIND of steps.js
+    this.name = new Int32Array(this.cap) // event name or link target (names), -1 for page views
+    this.props = new Int32Array(this.cap) // propSets: JSON of the sorted [key, value] pairs, or -1
+    this.browser = new Int8Array(this.cap) // the device fields (their dictionaries), -1 when absent
+    this.os = new Int8Array(this.cap)
+    this.device = new Int8Array(this.cap)
+    this.screen = new Int8Array(this.cap)
     this.ids = new Uint8Array(this.cap * ID_BYTES)
     this.hash = new Int32Array(this.cap * 2).fill(-1)
     this.visitors = new Dict()
@@ -137,6 +149,13 @@ export class EventStore {
     this.geos = new Dict()
     this.keys = new Dict()
     this.accounts = new Dict() // '' when records carry no account id (one account per store)
+    this.names = new Dict()
+    this.propSets = new Dict()
+    this.browsers = new Dict()
+    this.oses = new Dict()
+    this.devices = new Dict()
+    this.screens = new Dict()
+    this._propEntries = null // derived: the eventProps keys of each (name, propSet)
     this.unreadableIds = new Map() // event id -> account id ('' when unknown)
     this.unreadableWithoutId = 0
     this.dirty = true
@@ -305,6 +324,7 @@ export class EventStore {
       this.account[row] = this.accounts.intern(typeof r.accountId === 'string' ? r.accountId : '')
       this.pageload[row] = p.pageload === null ? 0 : p.pageload
       this.flags[row] = 1 | (p.isMobile ? 2 : 0)
+      this._eventColumns(row, p)
       this.ids.set(buf, row * ID_BYTES)
       if (slot >= 0) this.hash[slot] = row // the id of a removed row comes back
       else this.hash[-slot - 1] = row
@@ -313,6 +333,23 @@ export class EventStore {
     }
     if (res.added) this.dirty = true
     return res
+  }
+
+  /**
+   * _eventColumns fills the columns of keys/PROTOCOL.md §12 of a row from validated fields
+   * {type, name, props, notFound, browser, os, device, screen} as validatePayload returns
+   * them (name: the event name or link target; props: sorted [key, value] pairs or null). A
+   * bulk path that writes rows itself calls it with the same fields.
+   */
+  _eventColumns (row, p) {
+    if (p.notFound) this.flags[row] |= 4
+    this.kind[row] = KIND[p.type]
+    this.name[row] = p.name === null ? -1 : this.names.intern(p.name)
+    this.props[row] = p.props === null ? -1 : this.propSets.intern(JSON.stringify(p.props))
+    this.browser[row] = p.browser === null ? -1 : this.browsers.intern(p.browser)
+    this.os[row] = p.os === null ? -1 : this.oses.intern(p.os)
+    this.device[row] = p.device === null ? -1 : this.devices.intern(p.device)
+    this.screen[row] = p.screen === null ? -1 : this.screens.intern(p.screen)
   }
 
   /**
@@ -412,7 +449,7 @@ export class EventStore {
   /**
    * snapshot returns the store's content as plain values and typed arrays (structured-
    * clonable; `transfer` lists its ArrayBuffers), e.g. to keep it in IndexedDB, encrypted by
-   * the caller, for a warm start without decrypting every event again. Version 1.
+   * the caller, for a warm start without decrypting every event again. Version 2.
    */
   snapshot () {
     if (this.n > this.alive) this._compact()
@@ -434,7 +471,7 @@ export class EventStore {
     const dicts = {}
     for (const name of DICTS) dicts[name] = this[name].values.slice()
     const snap = {
-      v: 1,
+      v: SNAPSHOT_VERSION,
       n,
       columns,
       ids,
@@ -452,7 +489,7 @@ export class EventStore {
 
   /** fromSnapshot returns a store holding what snapshot() saved. Throws on unknown versions. */
   static fromSnapshot (snap) {
-    if (!snap || snap.v !== 1) throw new Error('metrics: unknown snapshot version')
+    if (!snap || snap.v !== SNAPSHOT_VERSION) throw new Error('metrics: unknown snapshot version')
     const store = new EventStore({ capacity: Math.max(1024, snap.n) })
     for (const name of COLUMNS) store[name].set(snap.columns[name])
     store.ids.set(snap.ids)
@@ -488,56 +525,106 @@ export class EventStore {
     this._rehash(this.hash.length)
   }
 
-  // _buildOrder groups alive rows by visitor, session and time (then event id).
+  // _buildOrder groups alive rows by visitor, session and time (then event id): page views
+  // in `rows`, the other events (actions) of the same session in `actRows`.
   _buildOrder () {
     const nSess = this.nSessions
     const nVis = this.visitors.size
+    const KINDS = this.kind
     const sessCount = new Int32Array(nSess)
-    for (let r = 0; r < this.n; r++) if (this.flags[r] & 1) sessCount[this.session[r]]++
+    const actCount = new Int32Array(nSess)
+    for (let r = 0; r < this.n; r++) {
+      if (this.flags[r] & 1) {
+        if (KINDS[r] === 0) sessCount[this.session[r]]++
+        else actCount[this.session[r]]++
+      }
+    }
     const visStart = new Int32Array(nVis + 1)
-    for (let s = 0; s < nSess; s++) if (sessCount[s] > 0) visStart[this.sessionVisitor[s] + 1]++
+    for (let s = 0; s < nSess; s++) if (sessCount[s] + actCount[s] > 0) visStart[this.sessionVisitor[s] + 1]++
     for (let v = 0; v < nVis; v++) visStart[v + 1] += visStart[v]
     const sessOrder = new Int32Array(visStart[nVis])
     const fill = visStart.slice(0, nVis)
-    for (let s = 0; s < nSess; s++) if (sessCount[s] > 0) sessOrder[fill[this.sessionVisitor[s]]++] = s
+    for (let s = 0; s < nSess; s++) if (sessCount[s] + actCount[s] > 0) sessOrder[fill[this.sessionVisitor[s]]++] = s
     const sessStart = new Int32Array(nSess)
+    const actStart = new Int32Array(nSess)
     let off = 0
+    let actOff = 0
     for (let i = 0; i < sessOrder.length; i++) {
       const s = sessOrder[i]
       sessStart[s] = off
       off += sessCount[s]
+      actStart[s] = actOff
+      actOff += actCount[s]
     }
     const rows = new Int32Array(off)
+    const actRows = new Int32Array(actOff)
     const pos = sessStart.slice()
-    for (let r = 0; r < this.n; r++) if (this.flags[r] & 1) rows[pos[this.session[r]]++] = r
+    const actPos = actStart.slice()
+    for (let r = 0; r < this.n; r++) {
+      if (!(this.flags[r] & 1)) continue
+      if (KINDS[r] === 0) rows[pos[this.session[r]]++] = r
+      else actRows[actPos[this.session[r]]++] = r
+    }
     const t = this.t
     const ids = this.ids
     const less = (a, b) => t[a] < t[b] || (t[a] === t[b] && compareIds(ids, a, b) < 0)
+    const sortRange = (list, lo, hi) => {
+      if (hi - lo > 32) {
+        const seg = Array.from(list.subarray(lo, hi))
+        seg.sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0))
+        list.set(seg, lo)
+        return
+      }
+      for (let j = lo + 1; j < hi; j++) {
+        const x = list[j]
+        let k = j - 1
+        while (k >= lo && less(x, list[k])) {
+          list[k + 1] = list[k]
+          k--
+        }
+        list[k + 1] = x
+      }
+    }
     const firstSeen = new Float64Array(nVis).fill(Infinity)
     for (let i = 0; i < sessOrder.length; i++) {
       const s = sessOrder[i]
       const lo = sessStart[s]
-      const hi = lo + sessCount[s]
-      if (hi - lo > 32) {
-        const seg = Array.from(rows.subarray(lo, hi))
-        seg.sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0))
-        rows.set(seg, lo)
-      } else {
-        for (let j = lo + 1; j < hi; j++) {
-          const x = rows[j]
-          let k = j - 1
-          while (k >= lo && less(x, rows[k])) {
-            rows[k + 1] = rows[k]
-            k--
-          }
-          rows[k + 1] = x
-        }
-      }
+      sortRange(rows, lo, lo + sessCount[s])
+      sortRange(actRows, actStart[s], actStart[s] + actCount[s])
       const v = this.sessionVisitor[s]
-      if (t[rows[lo]] < firstSeen[v]) firstSeen[v] = t[rows[lo]]
+      if (sessCount[s] > 0 && t[rows[lo]] < firstSeen[v]) firstSeen[v] = t[rows[lo]]
     }
-    this.order = { visStart, sessOrder, sessStart, sessCount, rows, firstSeen }
+    this.order = { visStart, sessOrder, sessStart, sessCount, rows, actStart, actCount, actRows, firstSeen }
     this.dirty = false
+  }
+
+  // _propKeys returns the eventProps keys of a (name, propSet) pair interned in entries (the
+  // strings are cached: the pair's props never change).
+  _propKeys (name, set, entries) {
+    if (this._propEntries === null) this._propEntries = new Map()
+    const key = name + ':' + set
+    let keys = this._propEntries.get(key)
+    if (keys === undefined) {
+      const n = this.names.values[name]
+      keys = JSON.parse(this.propSets.values[set]).map(([k, v]) => n + PROP_SEPARATOR + k + PROP_SEPARATOR + JSON.stringify(v))
+      this._propEntries.set(key, keys)
+    }
+    return keys.map(k => entries.intern(k))
+  }
+
+  // _stepTests turns goals or funnel steps into {kind, pages (1 for each matching page),
+  // name (id)} of one shape, so that a row is tested by numbers alone.
+  _stepTests (steps) {
+    return steps.map(st => {
+      if (st.page !== undefined) {
+        const match = pathMatcher(st.page)
+        const pages = new Uint8Array(this.pages.size)
+        for (let i = 0; i < pages.length; i++) pages[i] = match(this.pages.values[i]) ? 1 : 0
+        return { kind: KIND.PAGEVIEW, pages, name: -1 }
+      }
+      const id = this.names.ids.get(st.event)
+      return { kind: KIND.EVENT, pages: NO_PAGES, name: id === undefined ? -3 : id }
+    })
   }
 
   _filterId (dict, value) {
@@ -562,8 +649,48 @@ export class EventStore {
     const fReferrer = this._filterId(this.referrers, f.referrer)
     const fCampaign = this._filterId(this.campaigns, f.campaign)
     const fSource = this._filterId(this.sources, f.source)
+    const fBrowser = this._filterId(this.browsers, f.browser)
+    const fOs = this._filterId(this.oses, f.os)
+    const fDevice = this._filterId(this.devices, f.device)
+    const fScreen = this._filterId(this.screens, f.screen)
+    const fEvent = this._filterId(this.names, f.event)
+    const fOutbound = this._filterId(this.names, f.outbound)
+    const fDownload = this._filterId(this.names, f.download)
+    const fGoal = f.goal === undefined ? -2 : q.goals.findIndex(g => g.name === f.goal) // -1 matches nothing
     const sessionFilter = fLanding !== -2 || fExit !== -2 || fCountry !== -2 || fReferrer !== -2 ||
-      fCampaign !== -2 || fSource !== -2
+      fCampaign !== -2 || fSource !== -2 || fBrowser !== -2 || fOs !== -2 || fDevice !== -2 || fScreen !== -2 ||
+      fEvent !== -2 || fOutbound !== -2 || fDownload !== -2 || fGoal !== -2
+    // actions the session filters look for: [kind, name id]
+    const wanted = [[KIND.EVENT, fEvent], [KIND.OUTBOUND, fOutbound], [KIND.DOWNLOAD, fDownload]].filter(([, id]) => id !== -2)
+    const goalTests = this._stepTests(q.goals)
+    const funnelTests = q.funnels.map(fn => this._stepTests(fn.steps))
+    const nGoals = goalTests.length
+    const goalHits = new Int32Array(nGoals)
+    const goalVisitors = new Float64Array(nGoals)
+    const goalConversions = new Float64Array(nGoals)
+    const goalStamp = new Int32Array(nGoals).fill(-1)
+    const funnelReached = funnelTests.map(tests => new Float64Array(tests.length))
+    const nNames = this.names.size
+    const nameEvents = new Float64Array(nNames * 3) // per kind 1..3: [kind - 1 + 3 * name]
+    const nameVisitors = new Float64Array(nNames * 3)
+    const nameStamp = new Int32Array(nNames * 3).fill(-1)
+    const entries = new Dict()
+    let entryEvents = new Float64Array(64)
+    let entryVisitors = new Float64Array(64)
+    let entryStamp = new Int32Array(64).fill(-1)
+    const devTables = [
+      [this.browser, this.browsers, new Float64Array(this.browsers.size), p.browsers],
+      [this.os, this.oses, new Float64Array(this.oses.size), p.oses],
+      [this.device, this.devices, new Float64Array(this.devices.size), p.devices],
+      [this.screen, this.screens, new Float64Array(this.screens.size), p.screens]
+    ]
+    const devFilters = [fBrowser, fOs, fDevice, fScreen]
+    const NAME = this.name
+    const KINDS = this.kind
+    const PROPS = this.props
+    const { actStart, actCount, actRows } = this.order
+    // reaches: does row r reach the goal or step test g (_stepTests)
+    const reaches = (g, r) => KINDS[r] === g.kind && (g.kind === KIND.PAGEVIEW ? g.pages[PAGE[r]] === 1 : NAME[r] === g.name)
     const bounds = Float64Array.from(p.bounds)
     const nb = p.labels.length
     const bucketStamp = new Int32Array(nb).fill(-1)
@@ -584,6 +711,7 @@ export class EventStore {
     const srcSessions = new Float64Array(this.sources.size)
     const srcEvents = new Float64Array(this.sources.size)
     const geoSessions = new Float64Array(this.geos.size)
+    const notFound = new Float64Array(nPages)
 
     const T = this.t
     const PAGE = this.page
@@ -640,8 +768,32 @@ export class EventStore {
           if (camp < 0) camp = CAMP[r]
           if (src < 0) src = SRC[r]
         }
+        // the session's actions in range: [c, d) of actRows
+        let c = actStart[s]
+        let d = c + actCount[s]
+        while (c < d && T[actRows[c]] < from) c++
+        while (d > c && T[actRows[d - 1]] >= to) d--
+        if (isSession && nGoals > 0) {
+          for (let g = 0; g < nGoals; g++) {
+            const test = goalTests[g]
+            let hits = 0
+            if (test.kind === KIND.PAGEVIEW) {
+              const pages = test.pages
+              for (let i = a; i < b; i++) if (pages[PAGE[rows[i]]] === 1) hits++
+            } else {
+              for (let i = c; i < d; i++) if (reaches(test, actRows[i])) hits++
+            }
+            goalHits[g] = hits
+          }
+        }
         if (sessionFilter) {
           if (!isSession) continue
+          if (fGoal !== -2 && (fGoal < 0 || goalHits[fGoal] === 0)) continue
+          if (devFilters.some((fd, k) => fd !== -2 && devTables[k][0][first] !== fd)) continue
+          if (wanted.length && !wanted.every(([kind, id]) => {
+            for (let i = c; i < d; i++) if (KINDS[actRows[i]] === kind && NAME[actRows[i]] === id) return true
+            return false
+          })) continue
           if (fCountry !== -2 && GEO[first] !== fCountry) continue
           if (fReferrer !== -2 && REF[first] !== fReferrer) continue
           if (fCampaign !== -2 && camp !== fCampaign) continue
@@ -669,6 +821,7 @@ export class EventStore {
             loadCount++
           }
           pageCount[pg]++
+          if (FLAGS[r] & 4) notFound[pg]++
           if (isSession && i + 1 < b) {
             const d = T[rows[i + 1]] - t
             durSum += d
@@ -681,6 +834,58 @@ export class EventStore {
         events += selected
         visitorSelected = true
         if (!isSession) continue
+        for (let i = c; i < d; i++) {
+          const r = actRows[i]
+          if (fPage !== -2 && PAGE[r] !== fPage) continue
+          const slot = KINDS[r] - 1 + 3 * NAME[r]
+          nameEvents[slot]++
+          if (nameStamp[slot] !== v) {
+            nameStamp[slot] = v
+            nameVisitors[slot]++
+          }
+          if (PROPS[r] < 0) continue
+          for (const e of this._propKeys(NAME[r], PROPS[r], entries)) {
+            if (e >= entryEvents.length) {
+              entryEvents = grow(entryEvents, entryEvents.length * 2)
+              entryVisitors = grow(entryVisitors, entryVisitors.length * 2)
+              const stamps = new Int32Array(entryStamp.length * 2).fill(-1)
+              stamps.set(entryStamp)
+              entryStamp = stamps
+            }
+            entryEvents[e]++
+            if (entryStamp[e] !== v) {
+              entryStamp[e] = v
+              entryVisitors[e]++
+            }
+          }
+        }
+        for (let k = 0; k < 4; k++) {
+          const x = devTables[k][0][first]
+          if (x >= 0) devTables[k][2][x]++
+        }
+        for (let g = 0; g < nGoals; g++) {
+          if (goalHits[g] === 0) continue
+          goalConversions[g] += goalHits[g]
+          if (goalStamp[g] !== v) {
+            goalStamp[g] = v
+            goalVisitors[g]++
+          }
+        }
+        for (let fn = 0; fn < funnelTests.length; fn++) {
+          // page views and actions of the session in time order (ties by event id)
+          const tests = funnelTests[fn]
+          let k = 0
+          let i = a
+          let j = c
+          while (k < tests.length && (i < b || j < d)) {
+            let r
+            if (j >= d || (i < b && (T[rows[i]] < T[actRows[j]] || (T[rows[i]] === T[actRows[j]] && compareIds(ids, rows[i], actRows[j]) < 0)))) r = rows[i++]
+            else r = actRows[j++]
+            const st = tests[k]
+            if (KINDS[r] === st.kind && (st.kind === KIND.PAGEVIEW ? st.pages[PAGE[r]] === 1 : NAME[r] === st.name)) k++
+          }
+          for (let st = 0; st < k; st++) funnelReached[fn][st]++
+        }
         sessions++
         sessionEvents += n
         if (n === 1) bounces++
@@ -741,6 +946,15 @@ export class EventStore {
     pairs(this.campaigns, campSessions, campEvents, p.campaigns)
     pairs(this.sources, srcSessions, srcEvents, p.sources)
     pairs(this.geos, geoSessions, null, p.countries)
+    for (const [, dict, counts, out] of devTables) pairs(dict, counts, null, out)
+    for (let i = 0; i < nPages; i++) if (notFound[i]) p.notFound.set(pv[i], [notFound[i]])
+    const kindTables = [p.eventNames, p.outbound, p.downloads]
+    for (let slot = 0; slot < nameEvents.length; slot++) {
+      if (nameEvents[slot]) kindTables[slot % 3].set(this.names.values[Math.floor(slot / 3)], [nameEvents[slot], nameVisitors[slot]])
+    }
+    for (let e = 0; e < entries.size; e++) if (entryEvents[e]) p.eventProps.set(entries.values[e], [entryEvents[e], entryVisitors[e]])
+    q.goals.forEach((g, i) => { if (goalVisitors[i]) p.goalCounts.set(g.name, [goalConversions[i], goalVisitors[i]]) })
+    q.funnels.forEach((fn, i) => { if (funnelReached[i][0]) p.funnelCounts.set(fn.name, Array.from(funnelReached[i])) })
     return p
   }
 

@@ -91,7 +91,7 @@ export function createFakeApi ({ setupToken = 'setup-token', publicUrl = 'http:/
   const account = (a) => ({
     accountId: a.accountId, name: a.name, publicKey: a.publicKey, encryptedPrivateKey: a.encryptedPrivateKey,
     allowedOrigins: a.allowedOrigins.map((o) => ({ origin: o, sameSite: new URL(o).hostname.endsWith('offen.test') })),
-    bannerCss: a.bannerCss, retentionDays: 186, createdAt: a.createdAt
+    bannerCss: a.bannerCss, goals: a.goals || '', retentionDays: 186, createdAt: a.createdAt
   })
   const setCredentials = (l, c) => Object.assign(l, {
     salt: c.salt, authKey: c.authKey, wrappedLoginKey: c.wrappedLoginKey,
@@ -230,6 +230,12 @@ export function createFakeApi ({ setupToken = 'setup-token', publicUrl = 'http:/
         const css = body.css.trim()
         if (!body.dryRun) a.bannerCss = css
         return { css }
+      }
+      case 'PUT /api/accounts/:id/goals': {
+        const { a } = requireGrant(me(), path.split('/')[3], true)
+        if (body.goals !== '' && !/^a1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(body.goals)) fail(400, 'invalid', { goals: 'must be an a1 ciphertext' })
+        a.goals = body.goals
+        return { goals: body.goals }
       }
       case 'GET /api/accounts/:id/grants': {
         const { a } = requireGrant(me(), path.split('/')[3])

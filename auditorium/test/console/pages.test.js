@@ -365,6 +365,26 @@ test('console: accounts, create, share link, origins, banner validation, people'
   await waitFor(() => fake.requests.filter((x) => x.path.endsWith('/banner-styles')).at(-1).body.css.includes('--allow'))
   await waitFor(() => $('#banner-problem').textContent === '')
 
+  // Goals and funnels: a line that does not fit is named; the rest is sealed under the KEK.
+  await type($('#definitions-goals'), 'Signed up = Signup\nPricing = /pricing\nbroken')
+  await type($('#definitions-funnels'), 'Buy = / > /pricing > Signup')
+  await submit($('#definitions-goals').closest('form'))
+  await waitFor(() => $('#definitions-goals-problem'))
+  assert.match($('#definitions-goals-problem').textContent, /: 3$/)
+  assert.equal(fake.db.accounts.get(accountId).goals || '', '')
+  await type($('#definitions-goals'), 'Signed up = Signup\nPricing = /pricing')
+  await submit($('#definitions-goals').closest('form'))
+  await waitFor(() => fake.db.accounts.get(accountId).goals)
+  const sealed = fake.db.accounts.get(accountId).goals
+  assert.doesNotMatch(fake.bodies(), /Signup|pricing/, 'no goal or event name reaches the server')
+  const { openDefinitions } = await import('../../src/dashboard/definitions.js')
+  const own = fake.db.grants.find((x) => x.accountId === accountId && x.loginId === r.state.loginId)
+  const accountKek = await unwrapKek(r.loginKey, accountId, own.wrappedKek)
+  assert.deepEqual(await openDefinitions(accountKek, accountId, sealed), {
+    goals: [{ name: 'Signed up', event: 'Signup' }, { name: 'Pricing', page: '/pricing' }],
+    funnels: [{ name: 'Buy', steps: [{ page: '/' }, { page: '/pricing' }, { event: 'Signup' }] }]
+  })
+
   await waitFor(() => $('[data-testid="people"]'))
   assert.match($('[data-testid="people"]').textContent, new RegExp(EMAIL))
   assert.match($('[data-testid="people"]').textContent, /colleague@example\.org/)

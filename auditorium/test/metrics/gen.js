@@ -42,12 +42,20 @@ const REFERRERS = ['', '', '', 'https://www.google.com/', 'https://www.google.de
 const GEOS = ['DE', 'FR', 'US', 'VN', null, 'de']
 const UTM = ['', '', '', '?utm_source=newsletter&utm_campaign=spring', '?utm_source=mastodon', '?utm_campaign=fall']
 
+const NAMES = ['Signup', 'Play', 'Newsletter']
+const PROPS = [undefined, { plan: 'pro' }, { plan: 'free', seats: 3 }, { seats: 3 }, { plan: 'pro', bad: null }]
+const TARGETS = ['https://other.example/a', 'https://docs.example/b', 'https://example.com/files/report.pdf']
+const DEVICE = [['Chrome', 'Windows', 'desktop', 'xlarge'], ['Safari', 'iOS', 'mobile', 'small'], ['Firefox', 'Linux', 'desktop', 'large'],
+  ['Safari', 'iPadOS', 'tablet', 'medium'], [undefined, undefined, undefined, undefined], ['Chrome', 'Android', 'mobile', 'small']]
+
 /**
  * generate returns {records, start, end}: `visitors` visitors with sessions of 1–8 page views
  * spread over [start, end), with a few invalid and unknown-type records mixed in when
- * `noise` is set.
+ * `noise` is set. With `actions`, sessions have device fields, some page views are "not
+ * found" and custom events, outbound links and downloads follow some page views (the
+ * default keeps the data of the benchmarks as it was).
  */
-export function generate ({ seed = 1, visitors = 50, sessionsPerVisitor = 3, start, end, noise = true }) {
+export function generate ({ seed = 1, visitors = 50, sessionsPerVisitor = 3, start, end, noise = true, actions = false }) {
   const rand = rng(seed)
   const records = []
   for (let v = 0; v < visitors; v++) {
@@ -61,6 +69,7 @@ export function generate ({ seed = 1, visitors = 50, sessionsPerVisitor = 3, sta
       let t = start + Math.floor(rand() * (end - start))
       const depth = 1 + Math.floor(rand() * rand() * 8)
       const keyId = keys[Math.floor(rand() * 2)]
+      const device = actions ? DEVICE[Math.floor(rand() * DEVICE.length)] : null
       for (let d = 0; d < depth; d++) {
         const path = PATHS[Math.floor(rand() * PATHS.length)]
         const utm = d === 0 || rand() < 0.1 ? UTM[Math.floor(rand() * UTM.length)] : ''
@@ -79,7 +88,22 @@ export function generate ({ seed = 1, visitors = 50, sessionsPerVisitor = 3, sta
           payload.rawHref = payload.href
           payload.href = 'https://example.com' + path
         }
+        if (device) {
+          [payload.browser, payload.os, payload.device, payload.screen] = device
+          if (rand() < 0.1) payload.notFound = true
+        }
         records.push({ eventId: ulid(t + Math.floor(rand() * 5000), rand), secretId, keyId, payload })
+        while (actions && rand() < 0.35) {
+          // an action on this page, at the same time or up to a few minutes later
+          t += Math.floor(rand() * 3) === 0 ? 0 : Math.floor(rand() * 4 * 60 * 1000)
+          const r = rand()
+          const action = { ...payload, referrer: '', pageload: null, timestamp: new Date(t).toISOString() }
+          delete action.notFound
+          if (r < 0.6) Object.assign(action, { type: 'EVENT', name: NAMES[Math.floor(rand() * NAMES.length)], props: PROPS[Math.floor(rand() * PROPS.length)] })
+          else Object.assign(action, { type: r < 0.8 ? 'OUTBOUND' : 'DOWNLOAD', target: TARGETS[Math.floor(rand() * TARGETS.length)] })
+          if (action.props === undefined) delete action.props
+          records.push({ eventId: ulid(t + Math.floor(rand() * 5000), rand), secretId, keyId, payload: action })
+        }
         t += Math.floor(rand() * 10 * 60 * 1000) // same time now and then
       }
     }

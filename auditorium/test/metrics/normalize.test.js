@@ -6,7 +6,10 @@ import assert from 'node:assert/strict'
 import { pageKey, referrerLabel, referrerGroup, utmValues, validatePayload, IGNORED } from '../../src/metrics/index.js'
 
 test('page keys are origin and path, trailing slashes removed', () => {
-  assert.equal(pageKey('https://Example.com/blog/?a=1#x'), 'https://example.com/blog')
+  assert.equal(pageKey('https://Example.com/blog/?a=1'), 'https://example.com/blog')
+  // only hash routing keeps a fragment in href: it is part of the page then
+  assert.equal(pageKey('https://Example.com/app/?a=1#/inbox'), 'https://example.com/app#/inbox')
+  assert.equal(pageKey('https://example.com/app#'), 'https://example.com/app')
   assert.equal(pageKey('https://example.com/blog'), 'https://example.com/blog')
   assert.equal(pageKey('https://example.com/blog//'), 'https://example.com/blog')
   assert.equal(pageKey('https://example.com'), 'https://example.com/')
@@ -55,10 +58,24 @@ test('payload validation', () => {
     v: 1, type: 'PAGEVIEW', href: 'https://e.com/', referrer: '', pageload: 120, timestamp: '2026-11-22T10:00:00.000Z',
     sessionId: 'ab', geo: 'de', isMobile: true, unknownField: 1
   }
+  const none = { name: null, props: null, notFound: false, browser: null, os: null, device: null, screen: null }
   assert.deepEqual(validatePayload(ok), {
-    href: 'https://e.com/', rawHref: null, referrer: '', pageload: 120, time: Date.parse(ok.timestamp),
-    sessionId: 'ab', geo: 'DE', isMobile: true
+    type: 'PAGEVIEW', href: 'https://e.com/', rawHref: null, referrer: '', pageload: 120, time: Date.parse(ok.timestamp),
+    sessionId: 'ab', geo: 'DE', isMobile: true, ...none
   })
+  // keys/PROTOCOL.md §12: out-of-bounds values are ignored, the event stays readable
+  const device = { browser: 'Firefox', os: 'Linux', device: 'desktop', screen: 'large' }
+  assert.deepEqual(validatePayload({ ...ok, notFound: true, ...device }), { ...validatePayload(ok), notFound: true, ...device })
+  assert.deepEqual(validatePayload({ ...ok, notFound: 1, browser: 'Firefox 133', os: 'linux', device: 'phone', screen: 1200 }), validatePayload(ok))
+  const event = validatePayload({ ...ok, type: 'EVENT', name: 'Signup', props: { plan: 'pro', seats: 3, bad: null, long: 'x'.repeat(129), a: 'first' }, notFound: true })
+  assert.deepEqual([event.type, event.name, event.props, event.notFound], ['EVENT', 'Signup', [['a', 'first'], ['plan', 'pro'], ['seats', 3]], false])
+  assert.equal(validatePayload({ ...ok, type: 'EVENT', props: { a: 1 } }), IGNORED, 'an event without a name')
+  assert.equal(validatePayload({ ...ok, type: 'EVENT', name: 'n'.repeat(65) }), IGNORED)
+  assert.equal(validatePayload({ ...ok, type: 'EVENT', name: 'x', props: [1] }).props, null)
+  const link = validatePayload({ ...ok, type: 'OUTBOUND', target: 'https://other.org/x', name: 'ignored', props: { a: 1 } })
+  assert.deepEqual([link.type, link.name, link.props], ['OUTBOUND', 'https://other.org/x', null])
+  assert.equal(validatePayload({ ...ok, type: 'DOWNLOAD', target: 'javascript:x' }), IGNORED)
+  assert.equal(validatePayload({ ...ok, type: 'DOWNLOAD' }), IGNORED)
   assert.equal(validatePayload({ ...ok, type: 'CUSTOM' }), IGNORED)
   for (const bad of [null, [], 'x', { ...ok, v: 2 }, { ...ok, type: 1 }, { ...ok, href: 'ftp://e.com/' },
     { ...ok, href: 'https://e.com/' + 'a'.repeat(2048) }, { ...ok, timestamp: 'yesterday' }, { ...ok, sessionId: 5 },

@@ -20,6 +20,13 @@ const end = now + 3600 * 1000
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe']
 const RESOLUTION = { hours: 3 * DAY, days: 40 * DAY, weeks: 60 * DAY, months: 70 * DAY }
 
+const GOALS = [{ name: 'Pricing', page: '/pricing' }, { name: 'Blog', page: '/blog/*' }, { name: 'Signed up', event: 'Signup' },
+  { name: 'Never', event: 'Nothing' }]
+const FUNNELS = [
+  { name: 'Buy', steps: [{ page: '/' }, { page: '/pricing' }, { event: 'Signup' }] },
+  { name: 'Read', steps: [{ page: '/blog*' }, { event: 'Newsletter' }, { page: '/about' }, { event: 'Play' }] }
+]
+
 // queries returns a reproducible mix of ranges, resolutions, zones and single or paired filters
 function queries (seed, metrics) {
   const rand = rng(seed)
@@ -34,7 +41,9 @@ function queries (seed, metrics) {
     const options = [
       ['page', metrics.pages], ['country', metrics.countries], ['referrer', metrics.referrers],
       ['campaign', metrics.campaigns], ['source', metrics.sources], ['landing', metrics.landingPages],
-      ['exit', metrics.exitPages]
+      ['exit', metrics.exitPages], ['browser', metrics.browsers], ['os', metrics.oses], ['device', metrics.devices],
+      ['screen', metrics.screens], ['event', metrics.events], ['outbound', metrics.outbound], ['download', metrics.downloads],
+      ['goal', metrics.goals.filter(g => g.visitors > 0)]
     ]
     const nFilters = i < 6 ? 0 : i < 18 ? 1 : 2
     for (let k = 0; k < nFilters; k++) {
@@ -42,6 +51,8 @@ function queries (seed, metrics) {
       if (rows.length) filters[name] = pick(rows).key
     }
     q.filters = filters
+    q.goals = GOALS
+    q.funnels = FUNNELS
     out.push(q)
   }
   return out
@@ -49,9 +60,9 @@ function queries (seed, metrics) {
 
 for (const seed of [1, 2, 3]) {
   // plus a few visitors active right now, for the real-time panel
-  const records = generate({ seed, visitors: 120, start, end }).records
+  const records = generate({ seed, visitors: 120, start, end, actions: seed === 1 }).records
     .concat(generate({ seed: seed + 100, visitors: 15, start: now - 40 * 60 * 1000, end: now, noise: false }).records)
-  const overview = computeMetrics(records, { from: start, to: end, resolution: 'weeks', timeZone: 'UTC', now })
+  const overview = computeMetrics(records, { from: start, to: end, resolution: 'weeks', timeZone: 'UTC', now, goals: GOALS, funnels: FUNNELS })
 
   test(`seed ${seed}: store equals reference`, () => {
     const store = new EventStore({ capacity: 8 })
@@ -181,7 +192,8 @@ test('a snapshot restores the same store, which goes on working', () => {
     s.remove([{ kind: 'secret', target: records[11].keyId }])
   }
   assert.deepEqual(copy.query(q), store.query(q))
-  assert.throws(() => EventStore.fromSnapshot({ v: 2 }), /unknown snapshot version/)
+  assert.throws(() => EventStore.fromSnapshot({ v: 1 }), /unknown snapshot version/, 'version 1 lacks the event columns')
+  assert.throws(() => EventStore.fromSnapshot({ v: 3 }), /unknown snapshot version/)
 })
 
 test('client snapshots restore into the same number of workers', async () => {

@@ -161,5 +161,13 @@ test('visitor view: export, delete, opt out and opt in', async () => {
 
 test('CSV quoting', () => {
   const csv = toCsv([{ accountId: 'a', accountName: 'Say "hi", ok', eventId: 'e', readable: true, href: 'https://x/?a=1,2' }])
-  assert.equal(csv.split('\r\n')[1], 'a,"Say ""hi"", ok",e,true,,,"https://x/?a=1,2",,,,,,')
+  assert.equal(csv.split('\r\n')[1], 'a,"Say ""hi"", ok",e,true,,,"https://x/?a=1,2",,,,,,,,,,,,,,')
+})
+
+test('CSV: the fields beyond page views, props as JSON', () => {
+  const [head, row] = toCsv([{
+    accountId: 'a', eventId: 'e', readable: true, type: 'EVENT', name: 'Signup', props: { plan: 'pro', seats: 3 }, browser: 'Firefox', os: 'Linux', device: 'desktop', screen: 'large'
+  }, { accountId: 'a', eventId: 'f', readable: true, type: 'OUTBOUND', target: 'https://other.example/x' }]).split('\r\n')
+  assert.equal(head.split(',').slice(13).join(','), 'name,props,target,notFound,browser,os,device,screen')
+  assert.match(row, /,Signup,"\{""plan"":""pro"",""seats"":3\}",,,Firefox,Linux,desktop,large$/)
 })

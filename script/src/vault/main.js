@@ -7,7 +7,7 @@ import { createVault, readConfig } from './vault.js'
 import { createSender } from './sender.js'
 import { createStorage } from '../storage.js'
 import { ALLOW, readConsent } from './consent.js'
-import { browserTimeZone, isMobile } from './enrich.js'
+import { browserTimeZone, deviceInfo, isMobile } from './enrich.js'
 import { translate } from './banner.js'
 import { newSessionId } from '../crypto.js'
 
@@ -56,7 +56,7 @@ const start = () => {
     config: config || { accountId: '', allowedOrigins: [], strings: {} },
     supported,
     sender,
-    context: () => ({ sessionId: session(), timeZone: browserTimeZone(), mobile: isMobile(navigator) }),
+    context: () => ({ sessionId: session(), timeZone: browserTimeZone(), mobile: isMobile(navigator), device: deviceInfo(navigator, screen) }),
     measure: () => Math.ceil(root.getBoundingClientRect().height),
     origin: location.origin
   })

@@ -5,6 +5,8 @@
 // string for the ERROR reply, or '' when the message may be processed.
 
 const MAX_URL = 2048
+// TYPES are the event types of keys/PROTOCOL.md §12.
+const TYPES = ['PAGEVIEW', 'EVENT', 'OUTBOUND', 'DOWNLOAD']
 const isStr = (v, max) => typeof v === 'string' && v.length <= max
 const isURL = (v) => {
   try {
@@ -31,10 +33,12 @@ export function checkMessage (data, accountId) {
   if ('skipConsent' in data && typeof data.skipConsent !== 'boolean') return 'invalid skipConsent'
   const e = data.event
   if (!e || typeof e !== 'object') return 'invalid event'
-  if (!isStr(e.type, 64) || !/^[A-Z][A-Z_]*$/.test(e.type)) return 'invalid event type'
+  if (!TYPES.includes(e.type)) return 'invalid event type'
   if (!isStr(e.href, MAX_URL) || !isURL(e.href)) return 'invalid href'
   if (e.rawHref !== undefined && (!isStr(e.rawHref, MAX_URL) || !isURL(e.rawHref))) return 'invalid rawHref'
   if (!isStr(e.referrer, MAX_URL) || (e.referrer !== '' && !isURL(e.referrer))) return 'invalid referrer'
   if (e.pageload !== null && !(Number.isInteger(e.pageload) && e.pageload >= 0 && e.pageload < 36e5)) return 'invalid pageload'
+  if (e.type === 'EVENT' && !(typeof e.name === 'string' && e.name.length >= 1 && e.name.length <= 64)) return 'invalid event name'
+  if ((e.type === 'OUTBOUND' || e.type === 'DOWNLOAD') && !(isStr(e.target, MAX_URL) && isURL(e.target))) return 'invalid target'
   return ''
 }

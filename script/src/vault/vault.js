@@ -43,7 +43,7 @@ const post = (port, msg) => {
 //   supported  false when the browser lacks WebCrypto, IndexedDB or cookies: every
 //              message is then answered with ERROR and nothing else happens
 //   sender     createSender(...) for the account
-//   context()  {sessionId, timeZone, mobile} for enrich
+//   context()  {sessionId, timeZone, mobile, device} for enrich
 //   measure()  banner height in px
 //   now()      Date
 //   origin     the vault's own origin (location.origin), to explain a blocked decision

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // One account in the console: the embed snippet and the visitor link and badge, allowed
-// origins (with the same-site check of PROTOCOL §1), banner styles, who holds the account
+// origins (with the same-site check of PROTOCOL §1), banner styles, goals and funnels, who holds the account
 // (roles, revoking) and retiring it.
 
 import { useEffect, useRef, useState } from 'preact/hooks'
@@ -11,6 +11,7 @@ import { listGrants, retireAccount, invite, isApiError } from '../auth/flows.js'
 import { BannerStyles } from './banner.js'
 import { dashboardHref } from '../../dashboard/viewstate.js'
 import { useClearedOnNextAction } from './hooks.js'
+import { Goals } from './goals.js'
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
 
@@ -257,6 +258,7 @@ export function AccountPanel ({ app, current, summary, onChanged }) {
       <${Snippets} app=${app} account=${account} />
       <${AllowedOrigins} app=${app} account=${account} isAdmin=${isAdmin} />
       ${isAdmin && html`<${BannerStyles} app=${app} account=${account} />`}
+      ${isAdmin && html`<${Goals} app=${app} current=${current} account=${account} />`}
       <${People} app=${app} current=${current} account=${account} isAdmin=${isAdmin} onLeft=${onChanged} />
       ${isAdmin && html`<${Retire} app=${app} current=${current} account=${account} onRetired=${onChanged} />`}`}
   </section>`
