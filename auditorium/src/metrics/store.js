@@ -9,6 +9,7 @@
 
 import { emptyPartial, finalize, normalizeQuery, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
 import { IGNORED, pageInfo, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
+import { ulidOf } from './segment-rows.js'
 import { bucketIndex, WEEK } from './time.js'
 
 const ID_BYTES = 26
@@ -313,6 +314,126 @@ export class EventStore {
     }
     if (res.added) this.dirty = true
     return res
+  }
+
+  /**
+   * addSegment stores the rows of a segment read by readSegmentColumns (segment-rows.js), only
+   * those whose secret id keep(secretId) accepts (a shard's visitors); its unreadable events
+   * (which name no visitor) are counted when `unreadable` is set (in one shard). Each distinct
+   * string is validated and parsed once; a row is then what add() makes of the same record.
+   * Returns {added, duplicates, unreadable, ignored} like add().
+   */
+  addSegment (seg, { keep = () => true, unreadable: countUnreadable = true } = {}) {
+    const res = { added: 0, duplicates: 0, unreadable: 0, ignored: 0 }
+    const T = seg.tables
+    const mapOf = (list, fn) => {
+      const out = new Int32Array(list.length)
+      for (let i = 0; i < list.length; i++) out[i] = fn(list[i])
+      return out
+    }
+    const kept = mapOf(T.secretIds, s => (s !== '' && keep(s) ? this.visitors.intern(s) : -1))
+    const counted = mapOf(T.types, ty => (ty === 'PAGEVIEW' ? 1 : 0))
+    const infos = T.hrefs.map(h => (h.length > 0 && h.length <= 2048 ? pageInfo(h) : null))
+    const pages = mapOf(infos, info => (info ? this.pages.intern(info.key) : -1))
+    const sessionOk = mapOf(T.sessionIds, s => (s.length > 0 && s.length <= 128 ? 1 : 0))
+    const geos = mapOf(T.geos, g => (/^[A-Za-z]{2}$/.test(g) ? this.geos.intern(g.toUpperCase()) : -1))
+    const keys = mapOf(T.keyIds, k => this.keys.intern(k))
+    const account = this.accounts.intern(seg.accountId)
+    const refs = new Map() // referrer index * hrefs + href index -> referrer dict id
+    const utms = new Map() // href index * (hrefs + 1) + rawHref -> [campaign, source]
+    const nh = T.hrefs.length
+    const unreadable = []
+    const buf = new Uint8Array(ID_BYTES)
+    this._ensure(seg.n)
+    for (let i = 0; i < seg.n; i++) {
+      const v = kept[seg.secret[i]]
+      if (v < 0) continue
+      ulidOf(seg.ids, 16 * i, buf, 0)
+      const slot = this._find(buf)
+      if ((slot >= 0 && (this.flags[this.hash[slot]] & 1)) || (this.unreadableIds.size > 0 && this.unreadableIds.has(upper(buf)))) {
+        res.duplicates++
+        continue
+      }
+      if (!counted[seg.type[i]]) { // as validatePayload: other types are ignored before any field is checked
+        res.ignored++
+        continue
+      }
+      const h = seg.href[i]
+      const sess = seg.session[i]
+      if (pages[h] < 0 || (sess !== 0 && sessionOk[sess - 1] !== 1)) {
+        unreadable.push(upper(buf))
+        continue
+      }
+      const rawIdx = seg.rawHref[i]
+      const rk = seg.referrer[i] * nh + h
+      let ref = refs.get(rk)
+      if (ref === undefined) {
+        const label = referrerLabel(T.referrers[seg.referrer[i]], infos[h].host)
+        refs.set(rk, (ref = label === null ? -1 : this.referrers.intern(label)))
+      }
+      const uk = h * (nh + 1) + rawIdx
+      let utm = utms.get(uk)
+      if (utm === undefined) {
+        const raw = rawIdx === 0 ? null : T.hrefs[rawIdx - 1]
+        const u = utmValues(T.hrefs[h], raw !== null && raw.length <= 2048 ? raw : null)
+        utms.set(uk, (utm = [u.campaign === null ? -1 : this.campaigns.intern(u.campaign), u.source === null ? -1 : this.sources.intern(u.source)]))
+      }
+      const row = this.n++
+      this.t[row] = seg.time[i]
+      this.visitor[row] = v
+      this.session[row] = this._sessionIndex(v, sess === 0 ? null : T.sessionIds[sess - 1])
+      this.page[row] = pages[h]
+      this.referrer[row] = ref
+      this.campaign[row] = utm[0]
+      this.source[row] = utm[1]
+      this.geo[row] = seg.geo[i] === 0 ? -1 : geos[seg.geo[i] - 1]
+      this.key[row] = keys[seg.key[i]]
+      this.account[row] = account
+      this.pageload[row] = seg.pageload[i]
+      this.flags[row] = 1 | (seg.flags[i] & 1 ? 2 : 0)
+      this.ids.set(buf, row * ID_BYTES)
+      if (slot >= 0) this.hash[slot] = row
+      else this.hash[-slot - 1] = row
+      this.alive++
+      res.added++
+    }
+    if (countUnreadable) {
+      for (let i = 0; i < seg.unreadable.length; i += 16) {
+        ulidOf(seg.unreadable, i, buf, 0)
+        unreadable.push(upper(buf))
+      }
+    }
+    res.unreadable = this.markUnreadable(unreadable.map(eventId => ({ eventId, accountId: seg.accountId })))
+    if (res.added) this.dirty = true
+    return res
+  }
+
+  /**
+   * removeRange removes every event (readable or not) whose id lies in [from, to) (ULIDs, e.g.
+   * the bounds of a period whose segment turned stale). Returns {removed}.
+   */
+  removeRange (from, to) {
+    const lo = validEventId(from)
+    const hi = validEventId(to)
+    if (!lo || !hi) return { removed: 0 }
+    for (const u of this.unreadableIds.keys()) if (u >= lo && u < hi) this.unreadableIds.delete(u)
+    const ids = this.ids
+    const cmp = (o, id) => {
+      for (let i = 0; i < ID_BYTES; i++) {
+        const d = ids[o + i] - id.charCodeAt(i)
+        if (d !== 0) return d
+      }
+      return 0
+    }
+    let removed = 0
+    for (let r = 0; r < this.n; r++) {
+      if ((this.flags[r] & 1) && cmp(r * ID_BYTES, lo) >= 0 && cmp(r * ID_BYTES, hi) < 0) removed += this._kill(r)
+    }
+    if (removed) {
+      this.dirty = true
+      if (this.n - this.alive > Math.max(4096, this.alive)) this._compact()
+    }
+    return { removed }
   }
 
   /**
