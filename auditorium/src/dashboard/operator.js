@@ -23,14 +23,18 @@ export function activeAccounts (login) {
   return (login.grants || []).filter(g => g.state === 'active').sort((a, b) => String(a.name).localeCompare(String(b.name)))
 }
 
+// Progress shows the latest report of the loader; data-progress holds the counts of every
+// phase ({periods: {done, total}, events: {done, total}, keys: ...}) for a loading bar.
 function Progress ({ progress }) {
   const { t, tn } = useI18n()
   if (!progress) return null
+  const last = progress[progress.last] || {}
   let text = t('dashboard.progress.account')
-  if (progress.phase === 'secrets') text = t('dashboard.progress.secrets')
-  if (progress.phase === 'keys') text = t('dashboard.progress.keys', { done: progress.done, total: progress.total })
-  if (progress.phase === 'events') text = tn('dashboard.progress.events', progress.done || 0)
-  return html`<p class="progress" role="status">${text}</p>`
+  if (progress.last === 'keys') text = t('dashboard.progress.keys', { done: last.done, total: last.total })
+  else if (progress.events) text = tn('dashboard.progress.events', progress.events.done || 0)
+  const counts = { ...progress }
+  delete counts.last
+  return html`<p class="progress" role="status" data-progress=${JSON.stringify(counts)}>${text}</p>`
 }
 
 function Toolbar ({ accounts, accountId, onAccount, range, setRange, custom, setCustom, resolution, setResolution, now, retentionMs }) {
@@ -133,6 +137,7 @@ export function OperatorDashboard ({ login }) {
     setResult(null)
     setError(null)
     setFilters({})
+    const counts = {}
     const loader = new AccountLoader({
       api: services.api,
       session: services.session,
@@ -140,14 +145,20 @@ export function OperatorDashboard ({ login }) {
       loginId: login.loginId,
       accountId,
       factory: services.factory,
+      // the range shown is read first
+      range: rangeBounds(range, now, custom) || rangeBounds(DEFAULT_RANGE, now),
       // progress re-renders the page: at most four times a second (a million events are
       // hundreds of pages and unwrap batches)
       onProgress: p => {
+        counts[p.phase] = { done: p.done, total: p.total }
+        counts.last = p.phase
         const t = Date.now()
         if (!live || (t - shown < 250 && p.phase !== 'ready')) return
         shown = t
-        setProgress(p)
-      }
+        setProgress({ ...counts })
+      },
+      // the first figures: shown (as loading, with data-partial) while the history comes
+      onFirst: summary => { if (live) setLoaded({ loader, summary }) }
     })
     loader.onIdle = () => live && setWriting(false)
     loader.load().then(summary => {
@@ -167,24 +178,23 @@ export function OperatorDashboard ({ login }) {
   const bounds = rangeBounds(effectiveRange, now, custom)
   const allowedResolutions = bounds ? resolutionsFor(bounds.from, bounds.to) : []
   const effectiveResolution = allowedResolutions.includes(resolution) ? resolution : allowedResolutions[0]
-  const queryKey = loaded && bounds ? JSON.stringify([accountId, bounds, effectiveResolution, filters, tick]) : null
+  const complete = !!(loaded && loaded.summary.complete)
+  const queryKey = loaded && bounds ? JSON.stringify([accountId, bounds, effectiveResolution, filters, tick, complete]) : null
 
   // query the workers whenever the question changes
   useEffect(() => {
     if (!queryKey) return
     let live = true
     const started = Date.now()
-    loaded.loader.query({ from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now })
+    const q = { from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now }
+    loaded.loader.query(q)
       .then(m => {
         if (!live) return
-        setResult({ m, key: queryKey, summary: loaded.loader.summary(), ms: Date.now() - started })
-        // the workers save their snapshots once the first figures are there: a worker handles
-        // one request at a time, and encrypting a million events' columns takes a while
-        const loader = loaded.loader
-        if (loader.changed > 0 && !loader.snapshotAsked) {
-          loader.snapshotAsked = true
-          loader.saveSnapshot().catch(() => {})
-        }
+        const timings = loaded.loader.stats.timings
+        const at = globalThis.performance ? Math.round(performance.now()) : undefined
+        if (timings.firstAt === undefined) timings.firstAt = at // ms from navigation start to the first figures
+        if (complete && timings.readyAt === undefined) timings.readyAt = at
+        setResult({ m, key: queryKey, summary: loaded.loader.summary(), ms: Date.now() - started, partial: loaded.loader.partial(q) })
       }, err => { if (live) setError(err) })
     return () => { live = false }
   }, [queryKey])
@@ -198,7 +208,7 @@ export function OperatorDashboard ({ login }) {
     } catch {}
   }, services.refreshMs || REFRESH_MS, !!loaded)
 
-  const ready = result && result.key === queryKey
+  const ready = result && result.key === queryKey && complete
   const state = error ? 'error' : ready ? 'ready' : 'loading'
   const addFilter = (name, value) => setFilters({ ...filters, [name]: value })
   const removeFilter = (name) => {
@@ -221,13 +231,14 @@ export function OperatorDashboard ({ login }) {
   const name = (accounts.find(a => a.accountId === accountId) || {}).name
   const timings = loaded && loaded.summary.stats.timings
   return html`<section class="page dashboard" data-state=${state} aria-busy=${state === 'loading' ? 'true' : 'false'}
-    data-timings=${timings ? JSON.stringify({ ...timings, query: result && result.ms }) : undefined} data-cache=${writing ? 'writing' : 'idle'}>
+    data-timings=${timings ? JSON.stringify({ ...timings, query: result && result.ms }) : undefined} data-cache=${writing ? 'writing' : 'idle'}
+    data-partial=${result && result.partial.length ? result.partial.join(' ') : undefined}>
     <h1 id="page-title">${t('dashboard.operator.heading', { name })}</h1>
     <${Toolbar} accounts=${accounts} accountId=${accountId} onAccount=${onAccount}
       range=${effectiveRange} setRange=${r => { setRange(r); setResolution(null) }} custom=${custom} setCustom=${setCustom}
       resolution=${effectiveResolution} setResolution=${setResolution} now=${now} retentionMs=${retentionMs} />
     ${error && html`<p class="alert" role="alert">${t('dashboard.error.load')}</p>`}
-    ${!loaded && !error && html`<${Progress} progress=${progress} />`}
+    ${!complete && !error && html`<${Progress} progress=${progress} />`}
     ${range === 'custom' && !bounds && html`<p class="notice">${t('dashboard.range.invalid')}</p>`}
     <${FilterChips} filters=${filters} onRemove=${removeFilter} />
     ${result && html`<${Unreadable} events=${result.m.unreadable} secrets=${result.summary.unreadableSecrets} />`}
