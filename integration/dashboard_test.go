@@ -91,9 +91,10 @@ var plan = []planVisitor{
 
 // sendPlan exchanges a secret for every visitor of the plan and sends its
 // events, encrypted, through the visitor API (no browser, like a script:
-// no Origin header).
-func sendPlan(t *testing.T, o *Offen, now time.Time) {
+// no Origin header). It returns each visitor's user cookie.
+func sendPlan(t *testing.T, o *Offen, now time.Time) []*http.Cookie {
 	t.Helper()
+	users := make([]*http.Cookie, len(plan))
 	var key struct{ PublicKey string }
 	getJSON(t, o.URL+"/api/exchange?accountId="+o.AccountID, &key)
 	pub, err := keys.ParsePublicKey(key.PublicKey)
@@ -121,6 +122,7 @@ func sendPlan(t *testing.T, o *Offen, now time.Time) {
 		if user == nil {
 			t.Fatalf("exchange for visitor %d set no user cookie", i)
 		}
+		users[i] = user
 		aead, err := keys.NewCipher(secret)
 		if err != nil {
 			t.Fatal(err)
@@ -150,6 +152,7 @@ func sendPlan(t *testing.T, o *Offen, now time.Time) {
 			t.Fatalf("events of visitor %d: got %d", i, res.StatusCode)
 		}
 	}
+	return users
 }
 
 func getJSON(t *testing.T, u string, out any) {
@@ -192,7 +195,10 @@ type expected struct {
 
 // expect computes the figures of PRODUCT.md §5 from the plan, formatted as
 // the English dashboard formats them.
-func expect(now, from time.Time) expected {
+func expect(now, from time.Time) expected { return expectOf(plan, now, from) }
+
+// expectOf computes the figures of the visitors of p.
+func expectOf(vs []planVisitor, now, from time.Time) expected {
 	type ev struct {
 		t        time.Time
 		path     string
@@ -216,7 +222,7 @@ func expect(now, from time.Time) expected {
 		return planSite + path
 	}
 	grouped := map[string]string{"google.com": "Google", "duckduckgo.com": "DuckDuckGo", "news.ycombinator.com": "Hacker News", "mastodon.social": "Mastodon"}
-	for _, v := range plan {
+	for _, v := range vs {
 		var earliest, latest time.Time
 		inRange := false
 		for _, s := range v.sessions {
@@ -402,9 +408,12 @@ func journeyDashboardNumbers(t *testing.T, d Database) {
 	// The default range is 7 days: from the start of the day six days ago
 	// in the browser's time zone.
 	b.evalJS(`(() => { const d = new Date(); d.setHours(0, 0, 0, 0); d.setDate(d.getDate() - 6); return d.getTime() })()`, &fromMs)
-	want := expect(now, time.UnixMilli(int64(fromMs)))
-	got := dashboardShows(b)
+	compareDashboard(t, dashboardShows(b), expect(now, time.UnixMilli(int64(fromMs))))
+}
 
+// compareDashboard reports every figure and table row of got that differs from want.
+func compareDashboard(t *testing.T, got, want expected) {
+	t.Helper()
 	names := make([]string, 0, len(want.figures))
 	for k := range want.figures {
 		names = append(names, k)

@@ -26,6 +26,7 @@ var journeys = []journey{
 	{"host page allow", journeyHostAllow},
 	{"host page deny", journeyHostDeny},
 	{"dashboard numbers", journeyDashboardNumbers},
+	{"segments and purge", journeySegments},
 	{"visitor view export delete opt-out", journeyVisitorView},
 	{"invite and join", journeyInviteJoin},
 	{"forgot and reset with recovery code", journeyForgotReset},

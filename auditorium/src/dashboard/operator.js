@@ -102,6 +102,9 @@ export function useRefresh (fn, every, enabled) {
   }, [every, enabled])
 }
 
+// loadCounts: periods read from segments, periods sealed here (and uploaded), events downloaded raw
+const loadCounts = ({ segments, sealed, uploaded, downloaded }) => ({ segments, sealed, uploaded, downloaded })
+
 export function OperatorDashboard ({ login }) {
   const i18n = useI18n()
   const { t } = i18n
@@ -232,7 +235,8 @@ export function OperatorDashboard ({ login }) {
   const timings = loaded && loaded.summary.stats.timings
   return html`<section class="page dashboard" data-state=${state} aria-busy=${state === 'loading' ? 'true' : 'false'}
     data-timings=${timings ? JSON.stringify({ ...timings, query: result && result.ms }) : undefined} data-cache=${writing ? 'writing' : 'idle'}
-    data-partial=${result && result.partial.length ? result.partial.join(' ') : undefined}>
+    data-partial=${result && result.partial.length ? result.partial.join(' ') : undefined}
+    data-load=${loaded ? JSON.stringify(loadCounts(loaded.loader.stats)) : undefined}>
     <h1 id="page-title">${t('dashboard.operator.heading', { name })}</h1>
     <${Toolbar} accounts=${accounts} accountId=${accountId} onAccount=${onAccount}
       range=${effectiveRange} setRange=${r => { setRange(r); setResolution(null) }} custom=${custom} setCustom=${setCustom}

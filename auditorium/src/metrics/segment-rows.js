@@ -14,18 +14,26 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true })
 /** SEGMENT_VERSIONS lists the plaintext versions readSegmentColumns understands. */
 export const SEGMENT_VERSIONS = [1]
 
+const CROCKFORD_CODES = Uint8Array.from(CROCKFORD, c => c.charCodeAt(0))
+
 /** ulidOf writes the 26 Crockford bytes of the 16-byte binary ULID at bin[off] into out[at]. */
 export function ulidOf (bin, off, out, at) {
-  // 130 bits: two zero bits, then 128; read 5 at a time from the most significant end
-  for (let i = 0; i < 26; i++) {
-    const bit = i * 5 - 2 // position of the symbol's first bit in the 128 bits (may be < 0)
-    let v = 0
-    for (let k = 0; k < 5; k++) {
-      const b = bit + k
-      v <<= 1
-      if (b >= 0) v |= (bin[off + (b >> 3)] >> (7 - (b & 7))) & 1
-    }
-    out[at + i] = CROCKFORD.charCodeAt(v)
+  // 130 bits: two zero bits, then the 128 of the id as four big-endian words; symbol i holds
+  // bits [5i - 2, 5i + 3) of those 128
+  const w0 = (bin[off] << 24 | bin[off + 1] << 16 | bin[off + 2] << 8 | bin[off + 3]) >>> 0
+  const w1 = (bin[off + 4] << 24 | bin[off + 5] << 16 | bin[off + 6] << 8 | bin[off + 7]) >>> 0
+  const w2 = (bin[off + 8] << 24 | bin[off + 9] << 16 | bin[off + 10] << 8 | bin[off + 11]) >>> 0
+  const w3 = (bin[off + 12] << 24 | bin[off + 13] << 16 | bin[off + 14] << 8 | bin[off + 15]) >>> 0
+  out[at] = CROCKFORD_CODES[w0 >>> 29]
+  for (let i = 1; i < 26; i++) {
+    const b = 5 * i - 2
+    const w = b >> 5
+    const o = b & 31
+    const hi = w === 0 ? w0 : w === 1 ? w1 : w === 2 ? w2 : w3
+    let v
+    if (o <= 27) v = (hi >>> (27 - o)) & 31
+    else v = ((hi << (o - 27)) | ((w === 0 ? w1 : w === 1 ? w2 : w3) >>> (59 - o))) & 31
+    out[at + i] = CROCKFORD_CODES[v]
   }
 }
 
@@ -199,14 +207,13 @@ function canonical (v) {
  */
 export function writeSegment ({ accountId, period, records, unreadable = [], isValid }) {
   const start = Date.parse(period + 'T00:00:00Z')
+  // upper-case ULIDs sort as their binary forms do
+  const probe = new Uint8Array(16)
+  const idOf = (id) => (ulidBytes(id, probe, 0) ? id.toUpperCase() : null)
   const rows = []
   const bad = []
-  const bin = (id) => {
-    const b = new Uint8Array(16)
-    return ulidBytes(id, b, 0) ? b : null
-  }
   for (const r of records) {
-    const id = r && bin(r.eventId)
+    const id = r && idOf(r.eventId)
     if (!id) continue
     const p = r.payload
     const ok = p !== null && typeof p === 'object' && !Array.isArray(p) && p.v === 1 && typeof p.type === 'string' &&
@@ -215,20 +222,15 @@ export function writeSegment ({ accountId, period, records, unreadable = [], isV
     else bad.push(id)
   }
   for (const u of unreadable) {
-    const id = bin(u)
+    const id = idOf(u)
     if (id) bad.push(id)
   }
-  const cmp = (a, b) => {
-    for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return a[i] - b[i]
-    return 0
-  }
-  rows.sort((a, b) => cmp(a.id, b.id))
-  bad.sort(cmp)
+  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  bad.sort()
   // one event id once: the first row, else the unreadable entry
-  const uniq = (list, get) => list.filter((x, i) => i === 0 || cmp(get(list[i - 1]), get(x)) !== 0)
-  const rowsU = uniq(rows, x => x.id)
-  const seen = new Set(rowsU.map(x => String.fromCharCode.apply(null, x.id)))
-  const badU = uniq(bad, x => x).filter(b => !seen.has(String.fromCharCode.apply(null, b)))
+  const rowsU = rows.filter((x, i) => i === 0 || rows[i - 1].id !== x.id)
+  const seen = new Set(rowsU.map(x => x.id))
+  const badU = bad.filter((x, i) => (i === 0 || bad[i - 1] !== x) && !seen.has(x))
 
   const tables = {}
   const intern = {}
@@ -287,7 +289,7 @@ export function writeSegment ({ accountId, period, records, unreadable = [], isV
     out.uvarint(tables[name].length)
     for (const s of tables[name]) out.str(s)
   }
-  for (const { id } of rowsU) out.raw(id)
+  for (const { id } of rowsU) out.ulid(id)
   let prev = start
   for (const c of cols) {
     out.svarint(c[0] - prev)
@@ -304,11 +306,11 @@ export function writeSegment ({ accountId, period, records, unreadable = [], isV
   }
   for (const c of cols) out.uvarint(c[18])
   out.uvarint(badU.length)
-  for (const b of badU) out.raw(b)
+  for (const b of badU) out.ulid(b)
 
-  const ids = new Uint8Array(16 * (rowsU.length + badU.length))
-  const all = rowsU.map(x => x.id).concat(badU).sort(cmp)
-  all.forEach((b, i) => ids.set(b, 16 * i))
+  const all = rowsU.map(x => x.id).concat(badU).sort()
+  const ids = new Uint8Array(16 * all.length)
+  all.forEach((id, i) => ulidBytes(id, ids, 16 * i))
   return { bytes: out.bytes(), ids, count: all.length }
 }
 
@@ -346,10 +348,20 @@ class Writer {
     this.pos += b.length
   }
 
+  ulid (id) {
+    this.room(16)
+    ulidBytes(id, this.buf, this.pos)
+    this.pos += 16
+  }
+
   str (s) {
-    const b = utf8.encode(s)
-    this.uvarint(b.length)
-    this.raw(b)
+    this.room(10 + 3 * s.length)
+    // the length goes first: written for the UTF-16 length's bound, moved when shorter
+    const lenAt = this.pos
+    const { written } = utf8.encodeInto(s, this.buf.subarray(lenAt + 5))
+    this.uvarint(written)
+    if (this.pos !== lenAt + 5) this.buf.copyWithin(this.pos, lenAt + 5, lenAt + 5 + written)
+    this.pos += written
   }
 
   float64 (v) {

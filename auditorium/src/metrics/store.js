@@ -344,6 +344,7 @@ export class EventStore {
     const nh = T.hrefs.length
     const unreadable = []
     const buf = new Uint8Array(ID_BYTES)
+    const sessions = new Int32Array(T.sessionIds.length + 1).fill(-1) // last store session per session id
     this._ensure(seg.n)
     for (let i = 0; i < seg.n; i++) {
       const v = kept[seg.secret[i]]
@@ -381,7 +382,12 @@ export class EventStore {
       const row = this.n++
       this.t[row] = seg.time[i]
       this.visitor[row] = v
-      this.session[row] = this._sessionIndex(v, sess === 0 ? null : T.sessionIds[sess - 1])
+      let si = sessions[sess]
+      if (si < 0 || this.sessionVisitor[si] !== v) {
+        si = this._sessionIndex(v, sess === 0 ? null : T.sessionIds[sess - 1])
+        if (sess !== 0) sessions[sess] = si
+      }
+      this.session[row] = si
       this.page[row] = pages[h]
       this.referrer[row] = ref
       this.campaign[row] = utm[0]
