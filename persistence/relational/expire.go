@@ -97,23 +97,39 @@ func (s *Store) expireEvents(ctx context.Context, cutoff time.Time, res *persist
 			EventID   string
 			AccountID string
 		}
-		var deleted int64
+		var deleted, segments int64
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			// Segments of periods that ended before the cutoff go with
+			// their events; those of the period the cutoff cuts become
+			// stale below.
+			del := tx.Exec("DELETE FROM segments WHERE period < ?", cutoff.UTC().Format(time.DateOnly))
+			if del.Error != nil {
+				return del.Error
+			}
+			segments = del.RowsAffected
 			err := tx.Raw("SELECT event_id, account_id FROM events WHERE event_id < ? ORDER BY event_id LIMIT ?",
 				bound, expireBatch).Scan(&rows).Error
 			if err != nil || len(rows) == 0 {
 				return err
 			}
 			maxID := rows[len(rows)-1].EventID
-			del := tx.Exec("DELETE FROM events WHERE event_id <= ? AND event_id < ?", maxID, bound)
+			del = tx.Exec("DELETE FROM events WHERE event_id <= ? AND event_id < ?", maxID, bound)
+			if del.Error != nil {
+				return del.Error
+			}
 			deleted = del.RowsAffected
-			return del.Error
+			gone := map[string][]string{}
+			for _, r := range rows {
+				gone[r.AccountID] = append(gone[r.AccountID], r.EventID)
+			}
+			return s.markSegmentsStale(tx, gone)
 		})
 		if err != nil {
 			return err
 		}
 		// Count only what committed.
 		res.Events += deleted
+		res.Segments += segments
 		for _, r := range rows {
 			affected[r.AccountID] = true
 		}

@@ -155,3 +155,16 @@ func (s *Store) WriteDuplicateBatch(in persistence.NewEvents) error {
 	}
 	return batch[0].err
 }
+
+// DeleteSecretsForTest deletes the secret of keyID and its events as
+// forget and retire do.
+func (s *Store) DeleteSecretsForTest(ctx context.Context, keyID string) error {
+	return s.writeSeq(ctx, "delete secrets", func(tx *gorm.DB) error {
+		var recs []secretRecord
+		if err := tx.Where("key_id = ?", keyID).Find(&recs).Error; err != nil {
+			return err
+		}
+		_, _, err := s.deleteSecrets(tx, recs)
+		return err
+	})
+}
