@@ -225,7 +225,7 @@ export class AccountLoader {
   async readSegment (period, seg) {
     let sealed = await this.segmentCache.get(period, seg.digest).catch(() => null)
     const fetched = !sealed
-    if (fetched) sealed = await fetchSealed(this.api, this.base, period)
+    if (fetched) sealed = await fetchSealed(this.api, this.base, period, seg.digest)
     const res = await this.applySegment(period, seg.version, { sealed })
     if (fetched) this.behind(() => this.segmentCache.put(period, { version: seg.version, digest: seg.digest, sealed }))
     this.periods.set(period, { digest: seg.digest, listed: true })

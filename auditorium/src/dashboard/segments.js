@@ -64,9 +64,12 @@ export function segmentsRange (loginId, accountId) {
     : IDBKeyRange.bound([loginId], [loginId, []])
 }
 
-/** fetchSealed reads GET /segments/{period}: the sealed string (a JSON string or plain text). */
-export async function fetchSealed (api, base, period) {
-  const path = `${base}/segments/${period}`
+/**
+ * fetchSealed reads GET /segments/{period}?digest=: the sealed string (a JSON string or plain
+ * text). The digest keeps a replaced segment from coming out of the HTTP cache.
+ */
+export async function fetchSealed (api, base, period, digest) {
+  const path = `${base}/segments/${period}?digest=${encodeURIComponent(digest)}`
   if (typeof api.request !== 'function') return api.get(path)
   const res = await api.request('GET', path, undefined, { raw: true })
   if (!res || typeof res.text !== 'function') return res

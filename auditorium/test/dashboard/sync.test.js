@@ -78,7 +78,7 @@ function loaderFor (acc, api, factory, metrics, extra = {}) {
 }
 
 const fakeApi = (acc) => createFakeApi([acc], { now: () => NOW })
-const fetchedSegments = (api) => api.requests.filter(r => /\/segments\/\d{4}-\d{2}-\d{2}$/.test(r) && !r.startsWith('PUT'))
+const fetchedSegments = (api) => api.requests.filter(r => /\/segments\/\d{4}-\d{2}-\d{2}(\?|$)/.test(r) && !r.startsWith('PUT'))
 const rawReads = (api) => api.requests.filter(r => /\/segments\/[\d-]+\/events/.test(r))
 
 test('AccountLoader: the first load seals the closed periods, a fresh browser reads the segments, a warm one its cache', async () => {
