@@ -54,6 +54,7 @@ let parseMs = 0
 let addMs = 0
 for (let k = 0; k < SHARDS; k++) {
   const st = new EventStore()
+  st.reserve(Math.ceil(EVENTS / SHARDS * 1.05))
   const mine = new Map()
   const keep = (s) => {
     let m = mine.get(s)
@@ -69,9 +70,10 @@ for (let k = 0; k < SHARDS; k++) {
   stores.push(st)
 }
 const after = heap()
+const external = process.memoryUsage().arrayBuffers
 const n = stores.reduce((s, st) => s + st.size, 0)
 console.log(`${SHARDS} shards: parse ${(parseMs / 1000).toFixed(2)} s cpu (all shards), add ${(addMs / 1000).toFixed(2)} s cpu; per shard ${((parseMs + addMs) / SHARDS / 1000).toFixed(2)} s`)
-console.log(`events ${n.toLocaleString('en')}, heap of the stores ${mb(after - before)} (${Math.round((after - before) / n)} bytes per event; segments ${mb(bytes)} besides)`)
+console.log(`events ${n.toLocaleString('en')}, heap of the stores ${mb(after - before)} (${Math.round((after - before) / n)} bytes per event; segments ${mb(bytes)} besides), of which typed arrays ${mb(external - bytes)}`)
 const q = { from: now - 186 * DAY, to: now, resolution: 'weeks', timeZone: 'Europe/Berlin', now, retentionMs: 186 * DAY }
 const [qMs, m] = cpuOf(() => finalize(mergePartials(stores.map(st => st.partial(q)))))
 console.log(`6-month query: ${qMs.toFixed(0)} ms cpu, ${m.pageViews} page views, ${m.uniqueVisitors} visitors`)

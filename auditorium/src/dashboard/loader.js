@@ -108,6 +108,10 @@ export class AccountLoader {
     this.progress.periodsTotal = plan.first.length + plan.rest.length
     for (const s of list.segments) if (plan.first.includes(s.period) || plan.rest.includes(s.period)) this.progress.eventsTotal += s.count || 0
     this.openFrom = list.openFrom
+    // the workers' columns at their size (a visitor's events are in one worker; about an
+    // equal share each), not grown by doubling
+    const conns = this.metrics.connections
+    if (this.progress.eventsTotal > 0) await Promise.all(conns.map(c => c.call('reserve', { events: Math.ceil(this.progress.eventsTotal / conns.length * 1.05) })))
     // the tail and the range's periods at once
     await Promise.all([
       this.syncEvents().then(() => lap('tail')),

@@ -176,16 +176,27 @@ export class EventStore {
     return this.unreadableIds.size + this.unreadableWithoutId
   }
 
-  _ensure (extra) {
+  _ensure (extra, exact = false) {
     if (this.n + extra <= this.cap) return
     let cap = this.cap
-    while (cap < this.n + extra) cap *= 2
+    if (exact) cap = this.n + extra
+    else while (cap < this.n + extra) cap = cap < (1 << 20) ? cap * 2 : Math.ceil(cap * 1.25)
     for (const name of COLUMNS) {
       this[name] = grow(this[name], cap)
     }
     this.ids = grow(this.ids, cap * ID_BYTES)
     this.cap = cap
-    this._rehash(cap * 2)
+    let size = 32 // a power of two, at most two thirds full
+    while (size < cap * 1.5) size *= 2
+    if (size !== this.hash.length) this._rehash(size)
+  }
+
+  /**
+   * reserve makes room for `extra` more events at once (e.g. the count of the segments about
+   * to come), so that the columns are not grown by doubling, which leaves up to half unused.
+   */
+  reserve (extra) {
+    this._ensure(extra, true)
   }
 
   _rehash (size) {

@@ -624,9 +624,8 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 })()`, &diag)
 		fmt.Printf("dashboard: diagnosis: %v\n", diag)
 	}
-	// the first load writes the encrypted snapshots of every worker, and the ciphertext
-	// cache, behind the rendering; a warm load measured while they are written would
-	// wait for IndexedDB
+	// the first load writes the keyring and the segments it fetched or sealed behind the
+	// rendering; a warm load measured while they are written would wait for IndexedDB
 	deadline := time.Now().Add(timeout)
 	for idle := false; !idle; {
 		if err := eval(`document.querySelector('.dashboard[data-cache="idle"]') !== null`, &idle); err != nil {
@@ -637,17 +636,6 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		}
 		if !idle {
 			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	for saved := false; !saved; {
-		if err := eval(snapshotsSaved, &saved); err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return errors.New("the snapshots were not written")
-		}
-		if !saved {
-			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	stopTrace = startTrace(ctx, "warm")
@@ -844,19 +832,3 @@ func startTrace(ctx context.Context, name string) func() error {
 		return nil
 	}
 }
-
-// snapshotsSaved is true once a snapshot per worker is in IndexedDB.
-const snapshotsSaved = `new Promise((resolve) => {
-  const req = indexedDB.open('offen')
-  req.onerror = () => resolve(false)
-  req.onsuccess = () => {
-    const db = req.result
-    if (!db.objectStoreNames.contains('operatorSnapshots')) { db.close(); resolve(false); return }
-    const all = db.transaction('operatorSnapshots').objectStore('operatorSnapshots').getAllKeys()
-    all.onsuccess = () => {
-      db.close()
-      resolve(all.result.filter(k => typeof k[2] === 'number').length >= navigator.hardwareConcurrency)
-    }
-    all.onerror = () => { db.close(); resolve(false) }
-  }
-})`
