@@ -75,6 +75,7 @@ export class AccountLoader {
     this.retentionMs = null
     this.privateKey = null
     this.turn = 0 // round robin over the workers for sealing
+    this.sealKeys = [] // per worker: key ids it holds for sealing
     this.stats = { downloaded: 0, unwrapped: 0, segments: 0, sealed: 0, uploaded: 0, timings: {} }
   }
 
@@ -240,7 +241,8 @@ export class AccountLoader {
   // applySegment has every worker take its visitors' rows of the period
   async applySegment (period, version, payload) {
     const conns = this.metrics.connections
-    const results = await Promise.all(conns.map((c, shard) => c.call('segment', { ...payload, segmentKey: this.segmentKey, accountId: this.accountId, period, version, shard, shards: conns.length })))
+    const replace = this.periods.has(period)
+    const results = await Promise.all(conns.map((c, shard) => c.call('segment', { ...payload, segmentKey: this.segmentKey, accountId: this.accountId, period, version, shard, shards: conns.length, replace })))
     const n = results.reduce((sum, r) => sum + r.added + r.ignored + r.unreadable + r.duplicates, 0)
     this.progress.events += n
     this.report('events')
@@ -261,13 +263,19 @@ export class AccountLoader {
     let res
     try {
       await Promise.all(others)
+      const conns = this.metrics.connections
+      const w = this.turn++ % conns.length
+      // a worker keeps the keys it was given or unwrapped for sealing: each is sent once
+      const sent = this.sealKeys[w] || (this.sealKeys[w] = new Set())
       for (const keyId of named) {
         const k = this.ring.get(keyId)
-        if (k && !keys.some(([id]) => id === keyId)) keys.push([keyId, typeof k.secret === 'string' ? fromBase64Url(k.secret) : k.secret])
+        if (k && !sent.has(keyId)) {
+          sent.add(keyId)
+          keys.push([keyId, typeof k.secret === 'string' ? fromBase64Url(k.secret) : k.secret])
+        }
       }
-      const conns = this.metrics.connections
-      const worker = conns[this.turn++ % conns.length]
-      res = await worker.call('sealPeriod', { accountId: this.accountId, period, ...packItems(events), keys, secrets: todo, segmentKey: this.segmentKey })
+      for (const s of todo) sent.add(s.keyId)
+      res = await conns[w].call('sealPeriod', { accountId: this.accountId, period, ...packItems(events), keys, secrets: todo, segmentKey: this.segmentKey })
       this.keep(res)
     } finally {
       release()

@@ -4,9 +4,9 @@
 // The workers' side of sealed segments (keys/PROTOCOL.md §13): the segment key, sealing and
 // opening, and the two worker operations of the loader.
 //
-//   segment     {bytes | sealed, segmentKey, accountId, period, version, shard, shards}
+//   segment     {bytes | sealed, segmentKey, accountId, period, version, shard, shards, replace}
 //               -> {added, duplicates, unreadable, ignored, removed}: the period's rows of this
-//               shard's visitors replace whatever the shard held for the period
+//               shard's visitors, replacing (with `replace`) whatever the shard held for it
 //   sealPeriod  {accountId, period, items, keys, secrets, segmentKey}
 //               -> {bytes, sealed, count, digest, version, keys, unreadableKeys}: the raw events
 //               of a closed period (all visitors) decrypted, encoded and sealed; `secrets` are
@@ -39,9 +39,52 @@ export function sealSegment (key, accountId, period, version, bytes) {
   return sealA1(key, aadOf(accountId, period, version), bytes)
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+const B64_VALUE = new Int16Array(65536).fill(-1)
+for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i
+
+// base64Url decodes canonical unpadded base64url (as fromBase64Url of keys/js/crypto.js), four
+// symbols at a time: a segment is megabytes of it, and every worker decodes every segment.
+function base64Url (str, from) {
+  const len = str.length - from
+  if (len % 4 === 1) throw new Error('segment: invalid base64url')
+  const out = new Uint8Array((len * 3) >> 2)
+  let i = from
+  let j = 0
+  const end = from + len - (len % 4)
+  for (; i < end; i += 4) {
+    const a = B64_VALUE[str.charCodeAt(i)]
+    const b = B64_VALUE[str.charCodeAt(i + 1)]
+    const c = B64_VALUE[str.charCodeAt(i + 2)]
+    const d = B64_VALUE[str.charCodeAt(i + 3)]
+    if ((a | b | c | d) < 0) throw new Error('segment: invalid base64url')
+    const n = a << 18 | b << 12 | c << 6 | d
+    out[j++] = n >> 16
+    out[j++] = n >> 8 & 255
+    out[j++] = n & 255
+  }
+  const rest = len % 4
+  if (rest) {
+    const a = B64_VALUE[str.charCodeAt(i)]
+    const b = B64_VALUE[str.charCodeAt(i + 1)]
+    const c = rest === 3 ? B64_VALUE[str.charCodeAt(i + 2)] : 0
+    if ((a | b | c) < 0) throw new Error('segment: invalid base64url')
+    const n = a << 18 | b << 12 | c << 6
+    out[j++] = n >> 16
+    if (rest === 3) out[j++] = n >> 8 & 255
+    if ((rest === 2 ? n & 0xffff : n & 0xff) !== 0) throw new Error('segment: non-canonical base64url')
+  }
+  return out
+}
+
 /** openSegment opens a sealed segment; it throws when anything does not match. */
-export function openSegment (key, accountId, period, version, sealed) {
-  return openA1(key, aadOf(accountId, period, version), sealed)
+export async function openSegment (key, accountId, period, version, sealed) {
+  const dot = typeof sealed === 'string' && sealed.startsWith('a1.') ? sealed.indexOf('.', 3) : -1
+  if (dot !== 3 + 16) return openA1(key, aadOf(accountId, period, version), sealed) // its errors
+  const nonce = base64Url(sealed.slice(3, dot), 0)
+  const ct = base64Url(sealed, dot + 1)
+  if (ct.length < 16) throw new Error('segment: too short')
+  return new Uint8Array(await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: utf8.encode(aadOf(accountId, period, version)) }, key, ct))
 }
 
 /** periodBounds returns the ULID bounds [from, to) of a period (a UTC day). */
@@ -57,15 +100,18 @@ const hex = (buf) => Array.from(new Uint8Array(buf), b => b.toString(16).padStar
  * EventStore, account() its {privateKey, accountId}.
  */
 export function segmentOps ({ store, account }) {
+  const sealKeys = new Map() // keyId -> Promise<CryptoKey | null>: kept across periods
   return {
-    async segment ({ bytes, sealed, segmentKey, accountId, period, version = SEGMENT_VERSION, shard = 0, shards = 1 }) {
+    async segment ({ bytes, sealed, segmentKey, accountId, period, version = SEGMENT_VERSION, shard = 0, shards = 1, replace = true }) {
       if (!SEGMENT_VERSIONS.includes(version)) throw new Error('segment: unknown version ' + version)
       const plain = bytes || await openSegment(segmentKey, accountId, period, version, sealed)
       const seg = readSegmentColumns(plain)
       if (seg.accountId !== accountId || seg.period !== period) throw new Error('segment: of another account or period')
       const s = store()
       const [from, to] = periodBounds(period)
-      const { removed } = s.removeRange(from, to)
+      // rows of the period held before (a stale segment) go; rows the feed brought that the
+      // segment holds too are skipped as duplicates
+      const { removed } = replace ? s.removeRange(from, to) : { removed: 0 }
       const mine = new Map()
       const res = s.addSegment(seg, {
         keep: (secretId) => {
@@ -81,9 +127,8 @@ export function segmentOps ({ store, account }) {
     async sealPeriod ({ accountId, period, packed, items = [], keys = [], secrets = [], segmentKey }) {
       const list = unpackItems(packed, items)
       const own = account()
-      const byKey = new Map() // keyId -> CryptoKey | null (failed)
       const secretIds = new Map()
-      for (const [keyId, secret] of keys) byKey.set(keyId, importAesKey(secret).catch(() => null))
+      for (const [keyId, secret] of keys) sealKeys.set(keyId, importAesKey(secret).catch(() => null))
       const unwrapped = []
       const unreadableKeys = []
       for (let i = 0; i < secrets.length; i += UNWRAP_BATCH) {
@@ -96,14 +141,17 @@ export function segmentOps ({ store, account }) {
           secretIds.set(r.keyId, r.secretId)
           if (!secret) {
             unreadableKeys.push(r.keyId)
-            byKey.set(r.keyId, null)
+            sealKeys.set(r.keyId, Promise.resolve(null))
             return
           }
           unwrapped.push({ keyId: r.keyId, secretId: r.secretId, secret })
-          byKey.set(r.keyId, importAesKey(secret).catch(() => null))
+          sealKeys.set(r.keyId, importAesKey(secret).catch(() => null))
         })
       }
-      for (const [k, p] of byKey) byKey.set(k, await p)
+      const byKey = new Map() // keyId -> CryptoKey | null (failed)
+      for (const it of list) {
+        if (it && !byKey.has(it.keyId)) byKey.set(it.keyId, sealKeys.has(it.keyId) ? await sealKeys.get(it.keyId) : null)
+      }
       const readable = []
       const unreadable = []
       for (const it of list) {

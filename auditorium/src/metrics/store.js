@@ -9,7 +9,7 @@
 
 import { emptyPartial, finalize, normalizeQuery, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
 import { IGNORED, pageInfo, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
-import { ulidOf } from './segment-rows.js'
+import { flat, ulidOf } from './segment-rows.js'
 import { bucketIndex, WEEK } from './time.js'
 
 const ID_BYTES = 26
@@ -246,7 +246,7 @@ export class EventStore {
   // _sessionIndex interns the session (visitor, session id). Session ids are random per tab,
   // so the id alone almost always decides; an id seen under a second visitor falls back to a
   // composite key, keeping sessions scoped to their visitor (and so to one shard).
-  _sessionIndex (visitor, sessionId) {
+  _sessionIndex (visitor, sessionId, copy = null) {
     let s = sessionId === null ? undefined : this.sessionById.get(sessionId)
     if (s !== undefined && this.sessionVisitor[s] === visitor) return s
     const key = sessionId === null || s !== undefined ? visitor + ':' + (sessionId === null ? '' : sessionId) : null
@@ -261,7 +261,7 @@ export class EventStore {
     }
     this.sessionVisitor[s] = visitor
     this.sessionLess[s] = sessionId === null ? 1 : 0
-    if (key === null) this.sessionById.set(sessionId, s)
+    if (key === null) this.sessionById.set(copy ? copy(sessionId) : sessionId, s)
     else this.sessionByKey.set(key, s)
     return s
   }
@@ -342,13 +342,18 @@ export class EventStore {
       for (let i = 0; i < list.length; i++) out[i] = fn(list[i])
       return out
     }
-    const kept = mapOf(T.secretIds, s => (s !== '' && keep(s) ? this.visitors.intern(s) : -1))
+    // strings kept for long are copied (flat): those of the table are slices of one string
+    const kept = mapOf(T.secretIds, s => {
+      if (s === '' || !keep(s)) return -1
+      const v = this.visitors.ids.get(s)
+      return v === undefined ? this.visitors.intern(flat(s)) : v
+    })
     const counted = mapOf(T.types, ty => (ty === 'PAGEVIEW' ? 1 : 0))
     const infos = T.hrefs.map(h => (h.length > 0 && h.length <= 2048 ? pageInfo(h) : null))
     const pages = mapOf(infos, info => (info ? this.pages.intern(info.key) : -1))
     const sessionOk = mapOf(T.sessionIds, s => (s.length > 0 && s.length <= 128 ? 1 : 0))
     const geos = mapOf(T.geos, g => (/^[A-Za-z]{2}$/.test(g) ? this.geos.intern(g.toUpperCase()) : -1))
-    const keys = mapOf(T.keyIds, k => this.keys.intern(k))
+    const keys = new Int32Array(T.keyIds.length).fill(-1) // interned at their first kept row
     const account = this.accounts.intern(seg.accountId)
     const refs = new Map() // referrer index * hrefs + href index -> referrer dict id
     const utms = new Map() // href index * (hrefs + 1) + rawHref -> [campaign, source]
@@ -395,7 +400,7 @@ export class EventStore {
       this.visitor[row] = v
       let si = sessions[sess]
       if (si < 0 || this.sessionVisitor[si] !== v) {
-        si = this._sessionIndex(v, sess === 0 ? null : T.sessionIds[sess - 1])
+        si = this._sessionIndex(v, sess === 0 ? null : T.sessionIds[sess - 1], flat)
         if (sess !== 0) sessions[sess] = si
       }
       this.session[row] = si
@@ -404,7 +409,12 @@ export class EventStore {
       this.campaign[row] = utm[0]
       this.source[row] = utm[1]
       this.geo[row] = seg.geo[i] === 0 ? -1 : geos[seg.geo[i] - 1]
-      this.key[row] = keys[seg.key[i]]
+      let key = keys[seg.key[i]]
+      if (key < 0) {
+        const k = T.keyIds[seg.key[i]]
+        key = keys[seg.key[i]] = this.keys.ids.get(k) ?? this.keys.intern(flat(k))
+      }
+      this.key[row] = key
       this.account[row] = account
       this.pageload[row] = seg.pageload[i]
       this.flags[row] = 1 | (seg.flags[i] & 1 ? 2 : 0)
