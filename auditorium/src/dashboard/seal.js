@@ -14,13 +14,17 @@
 const utf8 = new TextEncoder()
 const PART = 32 * 1024 * 1024 // bytes per AES-GCM operation
 
-/** deriveCacheKey derives the non-extractable AES-GCM cache key of an account from its KEK. */
-export async function deriveCacheKey (kek) {
+/** deriveKek derives a non-extractable AES-GCM key from the KEK: HKDF-SHA256 with salt and info. */
+export async function deriveKek (kek, salt, info) {
   const subtle = globalThis.crypto.subtle
   const ikm = await subtle.importKey('raw', kek, 'HKDF', false, ['deriveKey'])
-  return subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: utf8.encode('offen/v1/dashboard-cache'), info: utf8.encode('cache') },
+  return subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: utf8.encode(salt), info: utf8.encode(info) },
     ikm, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
+}
+
+/** deriveCacheKey derives the non-extractable AES-GCM cache key of an account from its KEK. */
+export function deriveCacheKey (kek) {
+  return deriveKek(kek, 'offen/v1/dashboard-cache', 'cache')
 }
 
 const aadOf = (accountId, name) => utf8.encode(`offen/v1/dashboard-cache|${accountId}|${name}`)

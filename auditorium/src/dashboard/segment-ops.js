@@ -16,6 +16,7 @@ import { decryptEvents, importAesKey, openA1, sealA1, unwrapUserSecret } from '.
 import { shardOf, unpackItems } from '../metrics/client.js'
 import { validatePayload } from '../metrics/normalize.js'
 import { readSegmentColumns, SEGMENT_VERSIONS, writeSegment } from '../metrics/segment-rows.js'
+import { deriveKek } from './seal.js'
 import { ulidAt } from './ulid.js'
 
 export const SEGMENT_VERSION = 1
@@ -24,12 +25,8 @@ const utf8 = new TextEncoder()
 const UNWRAP_BATCH = 256
 
 /** deriveSegmentKey derives the account's non-extractable segment key from its KEK (§13). */
-export async function deriveSegmentKey (kek) {
-  const subtle = globalThis.crypto.subtle
-  const ikm = await subtle.importKey('raw', kek, 'HKDF', false, ['deriveKey'])
-  return subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: utf8.encode('offen/v1/segment'), info: utf8.encode('segment') },
-    ikm, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
+export function deriveSegmentKey (kek) {
+  return deriveKek(kek, 'offen/v1/segment', 'segment')
 }
 
 const aadOf = (accountId, period, version) => `offen/v1/segment|${accountId}|${period}|${version}`
