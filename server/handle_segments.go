@@ -219,8 +219,11 @@ func handlePutSegment(op *operators) http.HandlerFunc {
 			Count: u.Count, Digest: u.Digest, Sealed: u.Segment, UploadedBy: s.login.ID,
 		})
 		var cov *persistence.CoverageError
-		if errors.As(err, &cov) {
+		switch {
+		case errors.As(err, &cov):
 			err = &httpError{status: http.StatusConflict, message: "the segment does not cover exactly the live events of the period"}
+		case errors.Is(err, persistence.ErrSegmentTooLarge):
+			err = &httpError{status: http.StatusRequestEntityTooLarge, message: "segment too large for this instance's database"}
 		}
 		if err != nil {
 			respondError(w, r, err)

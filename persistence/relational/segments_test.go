@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -502,6 +503,39 @@ func TestSegmentUploadRacesPurge(t *testing.T) {
 				t.Fatalf("round %d: a valid segment covers %d events, the period holds %d", i, seg.Count, live)
 			}
 			f.events["2026-06-07"] = nil
+		}
+	})
+}
+
+// TestPutLargeSegment stores a 20 MiB segment where the database takes it
+// and refuses it cleanly on MySQL under a smaller max_allowed_packet
+// (MariaDB's default is 16 MiB), leaving the store usable.
+func TestPutLargeSegment(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		f := newSegmentFixture(t, d)
+		n, digest, _ := segment.Coverage(f.events[dayA])
+		big := "a1." + strings.Repeat("A", 20<<20)
+		_, err := f.store.PutSegment(f.ctx, persistence.Segment{AccountID: f.account, Period: dayA, Version: 1,
+			Count: n, Digest: digest, Sealed: big, UploadedBy: f.uploader})
+		var limit string
+		if d.Name == relational.DialectMySQL {
+			var qerr error
+			if limit, qerr = f.store.QueryString(f.ctx, "SELECT @@max_allowed_packet"); qerr != nil {
+				t.Fatal(qerr)
+			}
+		}
+		if l, _ := strconv.Atoi(limit); d.Name == relational.DialectMySQL && l < len(big) {
+			if !errors.Is(err, persistence.ErrSegmentTooLarge) || !errors.Is(err, persistence.ErrInvalid) {
+				t.Fatalf("got %v, want ErrSegmentTooLarge", err)
+			}
+			f.mustPut(dayA)
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.store.FindSegment(f.ctx, f.account, dayA); err != nil || got.Sealed != big {
+			t.Fatalf("read back %d bytes, %v", len(got.Sealed), err)
 		}
 	})
 }
