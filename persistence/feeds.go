@@ -51,6 +51,12 @@ type FeedQuery struct {
 	// Since is the cursor of the previous page ("next"); empty starts from
 	// the beginning. Cursors are opaque; a malformed one is ErrInvalid.
 	Since string
+	// Start, when not zero, begins a run at the feed position of that time
+	// instead of a cursor: every item whose seq is at or after it (every
+	// event received from then on, as an event's seq is taken after its
+	// ULID by the same clock). It must not be combined with Since
+	// (ErrInvalid).
+	Start time.Time
 	// Limit is the most items of the page, 1 to MaxFeedLimit; 0 means
 	// DefaultFeedLimit; anything else is ErrInvalid.
 	Limit int

@@ -83,6 +83,8 @@ type ExpireResult struct {
 	// Secrets deleted because they are older than the cutoff and no event
 	// references their key id, or because their account is retired.
 	Secrets int64
+	// Segments deleted because their period ended before the cutoff.
+	Segments int64
 	// Tombstones deleted because their seq is older than the cutoff.
 	Tombstones int64
 	// TombstonesWritten counts the "before" and "secret" tombstones written.
@@ -105,6 +107,7 @@ func (r ExpireResult) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int64("events", r.Events),
 		slog.Int64("secrets", r.Secrets),
+		slog.Int64("segments", r.Segments),
 		slog.Int64("tombstones", r.Tombstones),
 		slog.Int64("tombstonesWritten", r.TombstonesWritten),
 		slog.Int64("sessions", r.Sessions),

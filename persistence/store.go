@@ -16,4 +16,5 @@ type Store interface {
 	Secrets
 	Events
 	Feeds
+	Segments
 }

@@ -28,6 +28,9 @@ func handleAccountEvents(v *visitors) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, err := feedQuery(r)
+		if err == nil {
+			err = startQuery(r, &q)
+		}
 		if err != nil {
 			respondError(w, r, err)
 			return
@@ -57,9 +60,14 @@ func handleAccountEvents(v *visitors) http.HandlerFunc {
 }
 
 // handleAccountSecrets serves GET /api/accounts/{id}/secrets: one page of
-// the account's wrapped user secrets, streamed.
+// the account's wrapped user secrets, streamed; with ?keys= the secrets of
+// those key ids instead (handleSecretsLookup).
 func handleAccountSecrets(v *visitors) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("keys") {
+			handleSecretsLookup(v, w, r)
+			return
+		}
 		q, err := feedQuery(r)
 		if err != nil {
 			respondError(w, r, err)

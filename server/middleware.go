@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -124,15 +125,27 @@ func recoverPanics(next http.Handler) http.Handler {
 }
 
 // limitBody caps request bodies at n bytes; reading more fails with
-// *http.MaxBytesError, which respondError answers with 413. Nested limits
-// apply the smallest.
+// *http.MaxBytesError, which respondError answers with 413. A route's own
+// limit replaces the one of an enclosing group (routes.go sets the default
+// for all): it limits the unlimited body again, so it may also be larger.
 func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.Body = http.MaxBytesReader(w, r.Body, n)
+			raw := r.Body
+			if l, ok := raw.(*limitedBody); ok {
+				raw = l.raw
+			}
+			r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, raw, n), raw: raw}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// limitedBody is a request body under limitBody's limit; raw is the body
+// without it.
+type limitedBody struct {
+	io.ReadCloser
+	raw io.ReadCloser
 }
 
 // noStore forbids caching the response.

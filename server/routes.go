@@ -118,6 +118,12 @@ func addRoutes(r *chi.Mux, logger *slog.Logger, opts Options, store persistence.
 				r.With(grant).Get("/accounts/{id}/grants", handleListGrants(op))
 				r.With(grant).Get("/accounts/{id}/events", handleAccountEvents(v))
 				r.With(grant).Get("/accounts/{id}/secrets", handleAccountSecrets(v))
+				// Sealed segments (keys/PROTOCOL.md §13), any role; uploads
+				// get a body limit of their own.
+				r.With(grant).Get("/accounts/{id}/segments", handleListSegments(op))
+				r.With(grant).Get("/accounts/{id}/segments/{period}", handleGetSegment(op))
+				r.With(grant, limitBody(segmentBodyLimit)).Put("/accounts/{id}/segments/{period}", handlePutSegment(op))
+				r.With(grant).Get("/accounts/{id}/segments/{period}/events", handlePeriodEvents(v))
 				r.With(admin).Put("/accounts/{id}/grants/{loginId}", handleGrantRole(op))
 				r.Delete("/accounts/{id}/grants/{loginId}", handleRevokeGrant(op))
 			})

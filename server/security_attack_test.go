@@ -50,7 +50,7 @@ var hkdfLabels = [][2]string{
 	{"offen/v1/invite", "wrap"}, {"offen/v1/invite", "token"},
 	{"offen/v1/e1", "user-secret"},
 	{"offen/v1/instance", "email-index"}, {"offen/v1/instance", "fake-salt"}, {"offen/v1/instance", "certificates"},
-	{"offen/v1/rollup", "rollup"},
+	{"offen/v1/rollup", "rollup"}, {"offen/v1/segment", "segment"},
 	{"", ""},
 }
 
@@ -97,7 +97,7 @@ func findCiphertexts(dump persistencetest.DatabaseDump) []ciphertext {
 	for _, row := range dump.Tables["logins"] {
 		loginIDs[string(row["login_id"])] = true
 	}
-	parse := func(where, s string, ids []string) {
+	parse := func(where, s string, ids []string, extra ...[]byte) {
 		if seen[s] {
 			return
 		}
@@ -116,7 +116,7 @@ func findCiphertexts(dump persistencetest.DatabaseDump) []ciphertext {
 		if (c.label == "a1" && len(c.parts) != 2) || (c.label == "e1" && len(c.parts) != 3) {
 			return
 		}
-		c.aads = [][]byte{nil}
+		c.aads = append([][]byte{nil}, extra...)
 		for _, id := range ids {
 			prefixes := aadPrefixes
 			switch {
@@ -142,9 +142,15 @@ func findCiphertexts(dump persistencetest.DatabaseDump) []ciphertext {
 				}
 			}
 			sort.Strings(ids)
+			// A segment's AAD names its account, period and version
+			// (keys/PROTOCOL.md §13), all in its row.
+			var extra [][]byte
+			if table == "segments" {
+				extra = append(extra, []byte("offen/v1/segment|"+string(row["account_id"])+"|"+string(row["period"])+"|"+string(row["version"])))
+			}
 			for col, v := range row {
 				for _, m := range versionedRE.FindAllString(string(v), -1) {
-					parse(table+"."+col, m, ids)
+					parse(table+"."+col, m, ids, extra...)
 				}
 			}
 		}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/offen/offen/keys"
+	"github.com/offen/offen/keys/segment"
 	"github.com/offen/offen/mailer"
 	"github.com/offen/offen/persistence/persistencetest"
 )
@@ -602,7 +603,80 @@ func runLifecycle(t *testing.T, d persistencetest.Dialect) *lifecycle {
 			t.Errorf("P12: GET %s after logout: got %d, want 401", p, got)
 		}
 	}
+	l.sealSegment(t, admin, a)
 	return l
+}
+
+// sealSegment has o's browser seal the day of the clock in account
+// accountID once it closed (keys/PROTOCOL.md §13): the period's events
+// decrypted, re-encoded (here as their JSON lines) and sealed under the
+// segment key, so the dump holds a segment.
+func (l *lifecycle) sealSegment(t *testing.T, o *operator, accountID string) {
+	t.Helper()
+	period := l.clock.Now().UTC().Format(time.DateOnly)
+	start, _ := time.Parse(time.DateOnly, period)
+	for target := start.Add(24*time.Hour + time.Minute + time.Second); l.clock.Now().Before(target); {
+		l.clock.Advance(min(6*time.Hour, target.Sub(l.clock.Now())))
+		l.do(call{method: "GET", path: "/api/login", cookie: o.cookie}).must(t, http.StatusOK)
+	}
+	var acc struct {
+		EncryptedPrivateKey string `json:"encryptedPrivateKey"`
+	}
+	l.do(call{method: "GET", path: "/api/accounts/" + accountID, cookie: o.cookie}).must(t, 200).decode(t, &acc)
+	priv, err := keys.DecryptPrivateKey(o.keks[accountID], accountID, acc.EncryptedPrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Events []struct {
+			EventID string `json:"eventId"`
+			KeyID   string `json:"keyId"`
+			Payload string `json:"payload"`
+		} `json:"events"`
+		Secrets []struct {
+			KeyID         string `json:"keyId"`
+			WrappedSecret string `json:"wrappedSecret"`
+		} `json:"secrets"`
+	}
+	l.do(call{method: "GET", path: "/api/accounts/" + accountID + "/segments/" + period + "/events", cookie: o.cookie}).must(t, 200).decode(t, &page)
+	ciphers := map[string]cipher.AEAD{}
+	for _, s := range page.Secrets {
+		sec, err := keys.UnwrapUserSecret(priv, accountID, s.WrappedSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ciphers[s.KeyID], _ = keys.NewCipher(sec)
+	}
+	var plain bytes.Buffer
+	var ids []string
+	for _, e := range page.Events {
+		pt, err := keys.DecryptEvent(ciphers[e.KeyID], accountID, e.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct {
+			Href string `json:"href"`
+		}
+		if json.Unmarshal(pt, &ev) == nil && ev.Href != "" {
+			l.texts = append(l.texts, held{name: "page of a segment", b: []byte(ev.Href)})
+		}
+		plain.Write(append(pt, '\n'))
+		ids = append(ids, e.EventID)
+	}
+	key, err := hkdf.Key(sha256.New, o.keks[accountID], []byte("offen/v1/segment"), "segment", keys.KeySize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := keys.NewCipher(key)
+	sealed := keys.SealA1(c, []byte("offen/v1/segment|"+accountID+"|"+period+"|1"), plain.Bytes())
+	n, digest, err := segment.Coverage(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.do(call{method: "PUT", path: "/api/accounts/" + accountID + "/segments/" + period, cookie: o.cookie,
+		body: map[string]any{"version": 1, "count": n, "digest": digest, "segment": sealed}}).must(t, http.StatusCreated)
+	l.hold("segment key", key, true)
+	l.control["segment key"] = key
 }
 
 // encodings are the forms a key may take on the wire or at rest.
@@ -678,7 +752,7 @@ func TestSecurityLifecycle(t *testing.T) {
 			// protects, so a key derivable from the dump would be found.
 			for name, k := range l.control {
 				res := attack(cts, [][]byte{k}, nil)
-				want := map[string]string{"kek": "accounts.encrypted_private_key", "login key": "grants.wrapped_kek", "user secret": "events.payload"}[name]
+				want := map[string]string{"kek": "accounts.encrypted_private_key", "login key": "grants.wrapped_kek", "user secret": "events.payload", "segment key": "segments.sealed"}[name]
 				ok := false
 				for _, o := range res.opened {
 					ok = ok || strings.HasPrefix(o, want)

@@ -64,6 +64,9 @@ func (s *Store) PurgeEvents(ctx context.Context, f persistence.PurgeFilter) (per
 			if err != nil || n == 0 {
 				return err
 			}
+			if err := s.markSegmentsStale(tx, eventsByAccount(rows)); err != nil {
+				return err
+			}
 			stones := make([]tombstoneRecord, len(rows))
 			now := s.now()
 			for i, r := range rows {
@@ -108,6 +111,15 @@ func (s *Store) PurgeEvents(ctx context.Context, f persistence.PurgeFilter) (per
 			return res, nil
 		}
 	}
+}
+
+// eventsByAccount groups the event ids of rows by account.
+func eventsByAccount(rows []eventRecord) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range rows {
+		out[r.AccountID] = append(out[r.AccountID], r.EventID)
+	}
+	return out
 }
 
 // deleteEventRows deletes the events of rows by id.
@@ -160,11 +172,22 @@ func (s *Store) deleteSecrets(tx *gorm.DB, recs []secretRecord) (secrets, events
 		// By secret id first, which events_secret_seq finds (events have no
 		// index on key_id, see migrateEventsIngestLayout): an event's secret
 		// id is that of its key, so these are exactly the keys' events.
-		del = tx.Exec("DELETE FROM events WHERE secret_id IN ? AND key_id IN ?", slices.Compact(slices.Sorted(slices.Values(secretIDs[start:end]))), chunk)
+		// Their ids are read first for the segments they make stale; the
+		// rows found are the same, as the secrets are gone and no event
+		// can be added under them any more.
+		owners := slices.Compact(slices.Sorted(slices.Values(secretIDs[start:end])))
+		var rows []eventRecord
+		if err := tx.Select("event_id, account_id").Where("secret_id IN ? AND key_id IN ?", owners, chunk).Find(&rows).Error; err != nil {
+			return secrets, events, err
+		}
+		del = tx.Exec("DELETE FROM events WHERE secret_id IN ? AND key_id IN ?", owners, chunk)
 		if del.Error != nil {
 			return secrets, events, del.Error
 		}
 		events += del.RowsAffected
+		if err := s.markSegmentsStale(tx, eventsByAccount(rows)); err != nil {
+			return secrets, events, err
+		}
 	}
 	return secrets, events, s.insertTombstones(tx, stones)
 }
@@ -239,6 +262,11 @@ func (s *Store) DeleteAccountData(ctx context.Context, accountID string) (persis
 		var deleted int64
 		err := s.writeSeq(ctx, "delete account data", func(tx *gorm.DB) error {
 			var rows []eventRecord
+			// Segments go too (RetireAccount deleted them already; this
+			// covers accounts retired before segments existed).
+			if err := tx.Exec("DELETE FROM segments WHERE account_id = ?", accountID).Error; err != nil {
+				return err
+			}
 			if err := tx.Select("event_id").Where("account_id = ?", accountID).Limit(expireBatch).Find(&rows).Error; err != nil {
 				return err
 			}

@@ -93,27 +93,36 @@ func (s *Store) expireEvents(ctx context.Context, cutoff time.Time, res *persist
 	bound := ulidLowerBound(cutoff)
 	affected := map[string]bool{}
 	for {
-		var rows []struct {
-			EventID   string
-			AccountID string
-		}
-		var deleted int64
+		var rows []eventRecord
+		var deleted, segments int64
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			// Segments of periods that ended before the cutoff go with
+			// their events; those of the period the cutoff cuts become
+			// stale below.
+			del := tx.Exec("DELETE FROM segments WHERE period < ?", cutoff.UTC().Format(time.DateOnly))
+			if del.Error != nil {
+				return del.Error
+			}
+			segments = del.RowsAffected
 			err := tx.Raw("SELECT event_id, account_id FROM events WHERE event_id < ? ORDER BY event_id LIMIT ?",
 				bound, expireBatch).Scan(&rows).Error
 			if err != nil || len(rows) == 0 {
 				return err
 			}
 			maxID := rows[len(rows)-1].EventID
-			del := tx.Exec("DELETE FROM events WHERE event_id <= ? AND event_id < ?", maxID, bound)
+			del = tx.Exec("DELETE FROM events WHERE event_id <= ? AND event_id < ?", maxID, bound)
+			if del.Error != nil {
+				return del.Error
+			}
 			deleted = del.RowsAffected
-			return del.Error
+			return s.markSegmentsStale(tx, eventsByAccount(rows))
 		})
 		if err != nil {
 			return err
 		}
 		// Count only what committed.
 		res.Events += deleted
+		res.Segments += segments
 		for _, r := range rows {
 			affected[r.AccountID] = true
 		}

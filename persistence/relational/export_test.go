@@ -155,3 +155,26 @@ func (s *Store) WriteDuplicateBatch(in persistence.NewEvents) error {
 	}
 	return batch[0].err
 }
+
+// DeleteSecretsForTest deletes the secret of keyID and its events as
+// forget and retire do.
+func (s *Store) DeleteSecretsForTest(ctx context.Context, keyID string) error {
+	return s.writeSeq(ctx, "delete secrets", func(tx *gorm.DB) error {
+		var recs []secretRecord
+		if err := tx.Where("key_id = ?", keyID).Find(&recs).Error; err != nil {
+			return err
+		}
+		_, _, err := s.deleteSecrets(tx, recs)
+		return err
+	})
+}
+
+// RerunMigration runs the step id once more outside the migrations table,
+// as an interrupted MySQL migration is run again.
+func (s *Store) RerunMigration(ctx context.Context, id string) error {
+	i := slices.IndexFunc(migrations, func(m migration) bool { return m.id == id })
+	if i < 0 {
+		return fmt.Errorf("no migration %s", id)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return migrations[i].up(tx, s.dialect) })
+}

@@ -126,9 +126,17 @@ func (s *Store) beginPage(q persistence.FeedQuery) (feedRun, error) {
 	if err != nil {
 		return feedRun{}, err
 	}
+	if !q.Start.IsZero() {
+		if q.Since != "" || q.Start.UnixMicro() < 0 {
+			return feedRun{}, fmt.Errorf("start must be a time after the epoch and not come with a cursor: %w", persistence.ErrInvalid)
+		}
+		// A resume position: the page begins a run (rule 1), and the run's
+		// last page resumes as rule (3) says.
+		c.pos = position{seq: q.Start.UnixMicro(), kind: kindResume}
+	}
 	now := s.now().UnixMicro()
 	r := feedRun{from: c, limit: limit, start: c.start}
-	if q.Retention > 0 {
+	if q.Retention > 0 && q.Start.IsZero() {
 		oldest := now - q.Retention.Microseconds()
 		stale := c.start == 0 && c.pos.seq > 0 && c.pos.seq < oldest ||
 			c.start != 0 && c.start < oldest

@@ -219,6 +219,9 @@ func (s *Store) RetireAccount(ctx context.Context, accountID string) error {
 		if err := updateActiveAccount(tx, accountID, map[string]any{"retired_at": now, "updated_at": now}); err != nil {
 			return err
 		}
+		if err := tx.Exec("DELETE FROM segments WHERE account_id = ?", accountID).Error; err != nil {
+			return err
+		}
 		return tx.Where("account_id = ?", accountID).Delete(&grantRecord{}).Error
 	})
 }

@@ -27,6 +27,7 @@ type migration struct {
 var migrations = []migration{
 	{id: "0001_initial_schema", up: migrateInitialSchema},
 	{id: "0002_events_ingest_layout", up: migrateEventsIngestLayout},
+	{id: "0003_segments", up: migrateSegments},
 }
 
 // bootstrapTables are created before any step runs, outside the versioned
@@ -279,6 +280,59 @@ func migrateEventsIngestLayout(tx *gorm.DB, dialect string) error {
 		return tx.Exec("ALTER TABLE events DROP INDEX events_key").Error
 	}
 	return fmt.Errorf("unknown dialect %q", dialect)
+}
+
+// migrateSegments adds the sealed segments of keys/PROTOCOL.md §13 and an
+// index on events (account_id, event_id), through which the server reads a
+// period's events in id order and computes an upload's coverage without
+// scanning the account's whole feed. On SQLite the index holds event_id
+// once (the table's key); on MySQL the index has no IF NOT EXISTS, so it
+// is created only while missing and the step can run again.
+func migrateSegments(tx *gorm.DB, dialect string) error {
+	segments := table{
+		name: "segments",
+		cols: []column{
+			col("account_id", tID, 36),
+			col("period", tASCII, 10),
+			col("version", tInt64, 0),
+			col("size", tInt64, 0),
+			col("event_count", tInt64, 0),
+			col("digest", tID, 64),
+			col("uploaded_by", tID, 36),
+			col("stale", tBool, 0),
+			col("created_at", tTime, 0),
+			col("updated_at", tTime, 0),
+			col("sealed", tLongText, 0),
+		},
+		pk:      []string{"account_id", "period"},
+		indexes: []index{{name: "segments_period", cols: []string{"period"}}},
+		fks: []foreignKey{
+			{cols: []string{"account_id"}, refTable: "accounts", refCols: []string{"account_id"}, cascade: true},
+		},
+	}
+	for _, stmt := range segments.createTable(dialect) {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("segments: %w", err)
+		}
+	}
+	byAccount := table{name: "events", indexes: []index{{name: "events_account_event", cols: []string{"account_id", "event_id"}}}}
+	if dialect != DialectMySQL {
+		for _, stmt := range byAccount.createIndexes() {
+			if err := tx.Exec(stmt).Error; err != nil {
+				return fmt.Errorf("events: %w", err)
+			}
+		}
+		return nil
+	}
+	var n int64
+	if err := tx.Raw(`SELECT COUNT(*) FROM information_schema.statistics
+		WHERE table_schema = DATABASE() AND table_name = 'events' AND index_name = 'events_account_event'`).Scan(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	return tx.Exec("ALTER TABLE events ADD INDEX events_account_event (account_id, event_id)").Error
 }
 
 // SchemaStatus reports applied and known migrations; see
