@@ -47,6 +47,10 @@ type Segment struct {
 	UpdatedAt time.Time
 }
 
+// ErrSegmentTooLarge is PutSegment's refusal of a segment larger than the
+// database takes in one statement (MySQL's max_allowed_packet).
+var ErrSegmentTooLarge = fmt.Errorf("segment too large for the database: %w", ErrInvalid)
+
 // CoverageError is PutSegment's refusal of a segment whose coverage differs
 // from the live events of its period. It matches ErrConflict.
 type CoverageError struct {
@@ -91,7 +95,8 @@ type Segments interface {
 	// the live events of the period. It returns a *CoverageError when
 	// Count or Digest differ from it, ErrInvalid for malformed fields or a
 	// period that is not closed yet (its end lies less than SyncWindow in
-	// the past), and ErrNotFound for an unknown or retired account.
+	// the past), ErrSegmentTooLarge when the database cannot take it in one
+	// statement, and ErrNotFound for an unknown or retired account.
 	PutSegment(ctx context.Context, s Segment) (Segment, error)
 	// PeriodEvents pages through one period's events in event id order,
 	// calling items.Event for each, then items.Secret for every secret of

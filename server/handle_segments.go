@@ -46,9 +46,10 @@ func infoOf(s persistence.Segment) segmentInfo {
 	return segmentInfo{Period: s.Period, Version: s.Version, Size: s.Size, Count: s.Count, Digest: s.Digest}
 }
 
-// closedBefore returns the first period that is not closed at now: its end
-// lies less than the sync window in the past, so events may still arrive.
-func closedBefore(now time.Time) string {
+// firstOpenPeriod returns the first period that is not closed at now: its
+// end lies less than the sync window in the past, so events may still
+// arrive.
+func firstOpenPeriod(now time.Time) string {
 	return now.UTC().Add(-persistence.SyncWindow - time.Nanosecond).Format(time.DateOnly)
 }
 
@@ -61,7 +62,7 @@ func (op *operators) checkPeriod(period string) error {
 		return badRequest("period must be a date YYYY-MM-DD")
 	}
 	now := op.now()
-	if period >= closedBefore(now) {
+	if period >= firstOpenPeriod(now) {
 		return badRequest("period is not closed yet")
 	}
 	if op.retention > 0 && start.Before(now.Add(-op.retention)) {
@@ -86,7 +87,7 @@ func handleListSegments(op *operators) http.HandlerFunc {
 			respondError(w, r, err)
 			return
 		}
-		res := response{Segments: make([]segmentInfo, len(segs)), OpenFrom: closedBefore(op.now()),
+		res := response{Segments: make([]segmentInfo, len(segs)), OpenFrom: firstOpenPeriod(op.now()),
 			RetentionDays: int(op.retention / (24 * time.Hour))}
 		for i, s := range segs {
 			res.Segments[i] = infoOf(s)
@@ -179,17 +180,7 @@ func (u segmentUpload) valid() map[string]string {
 	return fields
 }
 
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+func isHex(s string, n int) bool { return len(s) == n && validCookieHex(s) }
 
 // handlePutSegment serves PUT /api/accounts/{id}/segments/{period}. The
 // body is read under the route's own limit (segmentBodyLimit), not decode's.
@@ -206,6 +197,9 @@ func handlePutSegment(op *operators) http.HandlerFunc {
 			return
 		}
 		var body bytes.Buffer
+		if n := r.ContentLength; n > 0 && n <= segmentBodyLimit {
+			body.Grow(int(n) + bytes.MinRead)
+		}
 		if _, err := body.ReadFrom(r.Body); err != nil {
 			respondError(w, r, decodeError(err))
 			return
@@ -225,8 +219,11 @@ func handlePutSegment(op *operators) http.HandlerFunc {
 			Count: u.Count, Digest: u.Digest, Sealed: u.Segment, UploadedBy: s.login.ID,
 		})
 		var cov *persistence.CoverageError
-		if errors.As(err, &cov) {
+		switch {
+		case errors.As(err, &cov):
 			err = &httpError{status: http.StatusConflict, message: "the segment does not cover exactly the live events of the period"}
+		case errors.Is(err, persistence.ErrSegmentTooLarge):
+			err = &httpError{status: http.StatusRequestEntityTooLarge, message: "segment too large for this instance's database"}
 		}
 		if err != nil {
 			respondError(w, r, err)

@@ -21,6 +21,7 @@ import (
 // account a on a day that has since closed.
 type segWorld struct {
 	*world
+	vis    *visitor
 	key    string // the visitor's key id in a
 	period string // the closed day of the events
 	today  string // the open day the clock is on
@@ -32,6 +33,7 @@ func newSegWorld(t *testing.T, tm *worldTemplate) *segWorld {
 	t.Helper()
 	w := &segWorld{world: tm.clone(t)}
 	vis := newVisitor(t, w.h)
+	w.vis = vis
 	w.key = vis.exchangeRemote(w.a)
 	vis.send(w.a, w.key, "https://a.example/1", "https://a.example/2", "https://a.example/3").must(t, http.StatusCreated)
 	now := w.clock.Now().UTC()
@@ -292,16 +294,30 @@ func TestSegmentRoutes(t *testing.T) {
 		{name: "fetch malformed period", as: "admin", method: "GET", path: "/api/accounts/{a}/segments/2026-02-30", wantStatus: 400},
 		{name: "fetch without a grant", as: "other", method: "GET", path: put, wantStatus: 404, wantStored: 1,
 			before: func(t *testing.T, w *segWorld) { w.put(t, w.admin, sealed(64)) }},
-		{name: "fetch after a purge", as: "admin", method: "GET", path: put, wantStatus: 404,
+		{name: "fetch after the visitor purged", as: "admin", method: "GET", path: put, wantStatus: 404,
 			before: func(t *testing.T, w *segWorld) {
 				w.put(t, w.admin, sealed(64))
-				s, err := w.store.FindSecret(t.Context(), w.key)
-				if err != nil {
-					t.Fatal(err)
+				w.vis.do("POST", "/api/purge", map[string]any{}).must(t, http.StatusNoContent)
+			},
+			after: func(t *testing.T, w *segWorld, r reply) {
+				list := w.do(call{method: "GET", path: w.expand("/api/accounts/{a}/segments"), cookie: w.admin.cookie}).must(t, 200)
+				if !strings.Contains(string(list.body), `"segments":[]`) {
+					t.Errorf("listed after the purge: %s", list.body)
 				}
-				if _, err := w.store.PurgeEvents(t.Context(), persistence.PurgeFilter{SecretIDs: []string{s.SecretID}}); err != nil {
-					t.Fatal(err)
-				}
+				_, d, _ := segment.Coverage(nil)
+				w.do(call{method: "PUT", path: w.expand(put), cookie: w.admin.cookie,
+					body: map[string]any{"version": 1, "count": 0, "digest": d, "segment": sealed(32)}}).must(t, http.StatusCreated)
+			}},
+		{name: "fetch after the visitor forgot", as: "admin", method: "GET", path: put, wantStatus: 404,
+			before: func(t *testing.T, w *segWorld) {
+				w.put(t, w.admin, sealed(64))
+				w.vis.do("POST", "/api/purge", map[string]any{"accountId": w.a, "forget": true}).must(t, http.StatusNoContent)
+			}},
+		{name: "list after a retire", as: "admin", method: "GET", path: "/api/accounts/{a}/segments", wantStatus: 404,
+			before: func(t *testing.T, w *segWorld) {
+				w.put(t, w.admin, sealed(64))
+				w.do(call{method: "POST", path: w.expand("/api/accounts/{a}/retire"), cookie: w.admin.cookie,
+					body: map[string]any{"currentAuthKey": b64(w.admin.authKey)}}).must(t, http.StatusNoContent)
 			}},
 
 		{name: "period events as viewer", as: "viewer", method: "GET", path: "/api/accounts/{a}/segments/{period}/events?limit=2", wantStatus: 200,

@@ -13,6 +13,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/offen/offen/keys/segment"
 	"github.com/offen/offen/persistence"
 	"github.com/offen/offen/persistence/persistencetest"
 	"github.com/offen/offen/persistence/relational"
@@ -101,5 +102,51 @@ func BenchmarkCreateEvents(b *testing.B) {
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			})
 		}
+	}
+}
+
+// BenchmarkPutSegment measures an upload's coverage check: PutSegment of a
+// closed day holding 50,000 events (a site with 50,000 page views a day),
+// which reads and share-locks the day's event ids and hashes them.
+func BenchmarkPutSegment(b *testing.B) {
+	const perDay = 50_000
+	for _, d := range persistencetest.Dialects(b) {
+		b.Run(d.Name, func(b *testing.B) {
+			ctx := context.Background()
+			store := persistencetest.NewStore(b, d)
+			acc, err := store.CreateAccount(ctx, newAccount("bench"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			day := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -2)
+			payload := "a1." + randomHex(6) + "." + randomHex(150)
+			ids := make([]string, 0, perDay)
+			rows := make([]benchEvent, 0, 5000)
+			for i := range perDay {
+				at := day.Add(time.Duration(i) * (24 * time.Hour / perDay))
+				id := relational.NewULID(at)
+				ids = append(ids, id)
+				rows = append(rows, benchEvent{EventID: id, AccountID: acc.ID, SecretID: randomHex(32), KeyID: randomHex(16), Payload: payload, Seq: at.UnixMicro()})
+				if len(rows) == cap(rows) {
+					if err := store.Write(ctx, func(tx *gorm.DB) error { return tx.CreateInBatches(rows, 500).Error }); err != nil {
+						b.Fatal(err)
+					}
+					rows = rows[:0]
+				}
+			}
+			n, digest, err := segment.Coverage(ids)
+			if err != nil {
+				b.Fatal(err)
+			}
+			seg := persistence.Segment{AccountID: acc.ID, Period: day.Format(time.DateOnly), Version: 1,
+				Count: n, Digest: digest, Sealed: "a1." + randomHex(6) + "." + randomHex(1<<20), UploadedBy: newUUID()}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := store.PutSegment(ctx, seg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/upload")
+		})
 	}
 }

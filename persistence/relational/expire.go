@@ -93,10 +93,7 @@ func (s *Store) expireEvents(ctx context.Context, cutoff time.Time, res *persist
 	bound := ulidLowerBound(cutoff)
 	affected := map[string]bool{}
 	for {
-		var rows []struct {
-			EventID   string
-			AccountID string
-		}
+		var rows []eventRecord
 		var deleted, segments int64
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			// Segments of periods that ended before the cutoff go with
@@ -118,11 +115,7 @@ func (s *Store) expireEvents(ctx context.Context, cutoff time.Time, res *persist
 				return del.Error
 			}
 			deleted = del.RowsAffected
-			gone := map[string][]string{}
-			for _, r := range rows {
-				gone[r.AccountID] = append(gone[r.AccountID], r.EventID)
-			}
-			return s.markSegmentsStale(tx, gone)
+			return s.markSegmentsStale(tx, eventsByAccount(rows))
 		})
 		if err != nil {
 			return err

@@ -168,3 +168,13 @@ func (s *Store) DeleteSecretsForTest(ctx context.Context, keyID string) error {
 		return err
 	})
 }
+
+// RerunMigration runs the step id once more outside the migrations table,
+// as an interrupted MySQL migration is run again.
+func (s *Store) RerunMigration(ctx context.Context, id string) error {
+	i := slices.IndexFunc(migrations, func(m migration) bool { return m.id == id })
+	if i < 0 {
+		return fmt.Errorf("no migration %s", id)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return migrations[i].up(tx, s.dialect) })
+}

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/offen/offen/keys/segment"
 	"github.com/offen/offen/persistence"
 	"github.com/offen/offen/persistence/persistencetest"
 	"github.com/offen/offen/persistence/relational"
@@ -187,6 +189,55 @@ func TestMigrateEventsIngestLayout(t *testing.T) {
 		}
 		if n, _ := store.Count(ctx, "events", "secret_id = ?", v2.SecretID); n != 5 {
 			t.Errorf("got %d events of the other visitor, want 5", n)
+		}
+	})
+}
+
+// TestMigrateSegments upgrades a database with events from 0002: the
+// segments table and the events (account_id, event_id) index exist, the
+// step runs again without error (MySQL commits DDL as it goes), and a
+// segment of the events from before the upgrade is accepted.
+func TestMigrateSegments(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		clk := newClock(now.Add(-48 * time.Hour))
+		db := persistencetest.NewDatabase(t, d)
+		store := persistencetest.OpenStore(t, db, persistencetest.WithNow(clk.Now))
+		if err := store.MigrateTo(ctx, "0002_events_ingest_layout"); err != nil {
+			t.Fatal(err)
+		}
+		a := mustAccount(t, store)
+		events := mustEvents(t, store, mustVisitor(t, store, a.ID, ""), 3)
+		if err := store.Migrate(ctx); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		if err := store.RerunMigration(ctx, "0003_segments"); err != nil {
+			t.Fatalf("the step again: %v", err)
+		}
+		var indexQuery string
+		switch d.Name {
+		case relational.DialectSQLite:
+			indexQuery = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name"
+		case relational.DialectPostgres:
+			indexQuery = "SELECT indexname FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname"
+		case relational.DialectMySQL:
+			indexQuery = "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'events' ORDER BY index_name"
+		}
+		indexes, err := store.Strings(ctx, indexQuery)
+		if err != nil || !slices.Contains(indexes, "events_account_event") {
+			t.Fatalf("got indexes %v, %v; want events_account_event", indexes, err)
+		}
+		clk.Add(48 * time.Hour)
+		var ids []string
+		for _, e := range events {
+			ids = append(ids, e.EventID)
+		}
+		n, digest, _ := segment.Coverage(ids)
+		_, err = store.PutSegment(ctx, persistence.Segment{AccountID: a.ID, Period: now.Add(-48 * time.Hour).Format(time.DateOnly),
+			Version: 1, Count: n, Digest: digest, Sealed: "a1.x.y", UploadedBy: a.ID})
+		if err != nil {
+			t.Fatalf("segment of the events from before the upgrade: %v", err)
 		}
 	})
 }

@@ -127,6 +127,9 @@ func (s *Store) PutSegment(ctx context.Context, seg persistence.Segment) (persis
 	seg.Size = len(seg.Sealed)
 	seg.Stale = false
 	err = s.write(ctx, "put segment", func(tx *gorm.DB) error {
+		if err := s.fitsPacket(tx, seg.Size); err != nil {
+			return err
+		}
 		if err := s.lockActiveAccounts(tx, []string{seg.AccountID}, nil); err != nil {
 			return err
 		}
@@ -160,6 +163,23 @@ func (s *Store) PutSegment(ctx context.Context, seg persistence.Segment) (persis
 	}
 	seg.CreatedAt, seg.UpdatedAt = now, now
 	return seg, nil
+}
+
+// fitsPacket refuses, on MySQL, a segment larger than the server's
+// max_allowed_packet (less room for the rest of the statement): the server
+// would drop the connection mid-statement. MariaDB's default is 16 MiB.
+func (s *Store) fitsPacket(tx *gorm.DB, size int) error {
+	if s.dialect != DialectMySQL {
+		return nil
+	}
+	var limit int64
+	if err := tx.Raw("SELECT @@max_allowed_packet").Scan(&limit).Error; err != nil {
+		return err
+	}
+	if int64(size) > limit-64<<10 {
+		return fmt.Errorf("%w: %d bytes, the database's max_allowed_packet is %d", persistence.ErrSegmentTooLarge, size, limit)
+	}
+	return nil
 }
 
 // markSegmentsStale marks the segments of the periods of the deleted events

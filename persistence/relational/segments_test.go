@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -460,6 +461,81 @@ func TestAccountEventsStart(t *testing.T) {
 		}
 		if _, err := f.store.AccountEvents(f.ctx, f.account, persistence.FeedQuery{Start: start, Since: q.Since}, persistence.FeedItems{}); !errors.Is(err, persistence.ErrInvalid) {
 			t.Errorf("start with a cursor: %v", err)
+		}
+	})
+}
+
+// TestSegmentUploadRacesPurge runs uploads and purges of the same period at
+// once: whichever commits first, a segment still listed afterwards covers
+// exactly the period's live events.
+func TestSegmentUploadRacesPurge(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		f := newSegmentFixture(t, d)
+		day := time.Date(2026, 6, 7, 10, 0, 0, 0, time.UTC)
+		for i := range 20 {
+			key := randomHex(16)
+			f.secret(f.account, key, day)
+			for j := range 3 {
+				f.add(key, day.Add(time.Duration(i*3+j)*time.Second))
+			}
+			n, digest, _ := segment.Coverage(f.events["2026-06-07"])
+			errs := make(chan error, 2)
+			go func() {
+				_, err := f.store.PutSegment(f.ctx, persistence.Segment{AccountID: f.account, Period: "2026-06-07", Version: 1,
+					Count: n, Digest: digest, Sealed: "a1.x.y", UploadedBy: f.uploader})
+				if errors.Is(err, persistence.ErrConflict) {
+					err = nil // the purge came first
+				}
+				errs <- err
+			}()
+			go func() {
+				_, err := f.store.PurgeEvents(f.ctx, persistence.PurgeFilter{SecretIDs: []string{seedSecretID(key)}})
+				errs <- err
+			}()
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			live := f.count("events", "account_id = ? AND event_id >= ? AND event_id < ?", f.account,
+				relational.ULIDLowerBound(day.Truncate(24*time.Hour)), relational.ULIDLowerBound(day.Truncate(24*time.Hour).Add(24*time.Hour)))
+			if seg, err := f.store.FindSegment(f.ctx, f.account, "2026-06-07"); err == nil && int64(seg.Count) != live {
+				t.Fatalf("round %d: a valid segment covers %d events, the period holds %d", i, seg.Count, live)
+			}
+			f.events["2026-06-07"] = nil
+		}
+	})
+}
+
+// TestPutLargeSegment stores a 20 MiB segment where the database takes it
+// and refuses it cleanly on MySQL under a smaller max_allowed_packet
+// (MariaDB's default is 16 MiB), leaving the store usable.
+func TestPutLargeSegment(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		f := newSegmentFixture(t, d)
+		n, digest, _ := segment.Coverage(f.events[dayA])
+		big := "a1." + strings.Repeat("A", 20<<20)
+		_, err := f.store.PutSegment(f.ctx, persistence.Segment{AccountID: f.account, Period: dayA, Version: 1,
+			Count: n, Digest: digest, Sealed: big, UploadedBy: f.uploader})
+		var limit string
+		if d.Name == relational.DialectMySQL {
+			var qerr error
+			if limit, qerr = f.store.QueryString(f.ctx, "SELECT @@max_allowed_packet"); qerr != nil {
+				t.Fatal(qerr)
+			}
+		}
+		if l, _ := strconv.Atoi(limit); d.Name == relational.DialectMySQL && l < len(big) {
+			if !errors.Is(err, persistence.ErrSegmentTooLarge) || !errors.Is(err, persistence.ErrInvalid) {
+				t.Fatalf("got %v, want ErrSegmentTooLarge", err)
+			}
+			f.mustPut(dayA)
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.store.FindSegment(f.ctx, f.account, dayA); err != nil || got.Sealed != big {
+			t.Fatalf("read back %d bytes, %v", len(got.Sealed), err)
 		}
 	})
 }
