@@ -8,8 +8,7 @@
 // Usage: node --expose-gc bench/segment-bench.mjs [events] [visitors] [shards]
 
 import { EventStore, finalize, mergePartials } from '../src/metrics/index.js'
-import { validatePayload } from '../src/metrics/normalize.js'
-import { readSegmentColumns, writeSegment } from '../src/metrics/segment-rows.js'
+import { decodeSegmentColumns, encodeSegment } from '../../keys/js/segment.js'
 import { shardOf } from '../src/metrics/client.js'
 import { syntheticBatches } from './synthetic.mjs'
 
@@ -33,17 +32,16 @@ const cpuOf = (fn) => {
 const days = new Map()
 for (const batch of syntheticBatches({ events: EVENTS, visitors: VISITORS, start, end: now, size: 10000 })) {
   for (const r of batch) {
-    const p = new Date(Date.parse(r.payload.timestamp) + 50).toISOString().slice(0, 10)
+    const p = new Date(Date.parse(r.payload.timestamp) + 50).toISOString().slice(0, 10) // the id's time
     if (!days.has(p)) days.set(p, [])
     days.get(p).push(r)
   }
 }
 let bytes = 0
-const isValid = (p) => validatePayload(p) !== null
 const [encodeMs, segments] = cpuOf(() => [...days].map(([period, records]) => {
-  const { bytes: b } = writeSegment({ accountId: ACCOUNT, period, records, isValid })
+  const b = encodeSegment({ accountId: ACCOUNT, period, records })
   bytes += b.length
-  return b
+  return { period, b }
 }))
 days.clear()
 console.log(`${segments.length} segments, ${mb(bytes)} (${(bytes / EVENTS).toFixed(1)} bytes per event), encoded in ${(encodeMs / 1000).toFixed(2)} s cpu`)
@@ -61,8 +59,8 @@ for (let k = 0; k < SHARDS; k++) {
     if (m === undefined) mine.set(s, (m = shardOf(s, SHARDS) === k))
     return m
   }
-  for (const b of segments) {
-    const [p, seg] = cpuOf(() => readSegmentColumns(b))
+  for (const { period, b } of segments) {
+    const [p, seg] = cpuOf(() => decodeSegmentColumns(b, { accountId: ACCOUNT, period }))
     const [a] = cpuOf(() => st.addSegment(seg, { keep, unreadable: k === 0 }))
     parseMs += p
     addMs += a

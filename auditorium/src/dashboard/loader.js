@@ -27,7 +27,6 @@
 
 import { fromBase64Url } from '../../../keys/js/crypto.js'
 import { packItems } from '../metrics/client.js'
-import { SEGMENT_VERSIONS } from '../metrics/segment-rows.js'
 import { createKeyring } from './cache.js'
 import { deriveCacheKey, open, seal } from './seal.js'
 import { deriveSegmentKey, SEGMENT_VERSION } from './segment-ops.js'
@@ -215,7 +214,7 @@ export class AccountLoader {
     await pool(periods, SEGMENTS_IN_FLIGHT, async (period) => {
       const seg = this.listed.get(period)
       let done = false
-      if (seg && this.segmentKey && SEGMENT_VERSIONS.includes(seg.version)) {
+      if (seg && this.segmentKey && seg.version === SEGMENT_VERSION) {
         try {
           await this.readSegment(period, seg)
           done = true
@@ -277,8 +276,18 @@ export class AccountLoader {
       for (const s of todo) sent.add(s.keyId)
       res = await conns[w].call('sealPeriod', { accountId: this.accountId, period, ...packItems(events), keys, secrets: todo, segmentKey: this.segmentKey })
       this.keep(res)
+    } catch {
+      res = null
     } finally {
       release()
+    }
+    if (!res) {
+      // events the encoder refuses (a malformed id): they go to the workers one by one, as
+      // from the feed, and the period stays unsealed
+      await this.lookupSecrets(events)
+      await this.ingest(events)
+      this.periods.set(period, { digest: null, listed: false })
+      return
     }
     await this.applySegment(period, res.version, { bytes: res.bytes })
     this.stats.sealed++

@@ -12,76 +12,20 @@
 //               of a closed period (all visitors) decrypted, encoded and sealed; `secrets` are
 //               unwrapped here (and handed back for the keyring), `keys` come from it
 
-import { decryptEvents, importAesKey, openA1, sealA1, unwrapUserSecret } from '../../../keys/js/crypto.js'
+import { decryptEvents, importAesKey, unwrapUserSecret } from '../../../keys/js/crypto.js'
+import { decodeSegmentColumns, encodeSegment, openSegment, SEGMENT_VERSION, sealSegment, segmentCoverage } from '../../../keys/js/segment.js'
 import { shardOf, unpackItems } from '../metrics/client.js'
-import { validatePayload } from '../metrics/normalize.js'
-import { readSegmentColumns, SEGMENT_VERSIONS, writeSegment } from '../metrics/segment-rows.js'
+import { validatePayload, validEventId } from '../metrics/normalize.js'
 import { deriveKek } from './seal.js'
 import { ulidAt } from './ulid.js'
 
-export const SEGMENT_VERSION = 1
+export { SEGMENT_VERSION }
 const DAY = 24 * 3600 * 1000
-const utf8 = new TextEncoder()
 const UNWRAP_BATCH = 256
 
-/** deriveSegmentKey derives the account's non-extractable segment key from its KEK (§13). */
+/** deriveSegmentKey derives the account's segment key from its KEK (§13), non-extractable. */
 export function deriveSegmentKey (kek) {
   return deriveKek(kek, 'offen/v1/segment', 'segment')
-}
-
-const aadOf = (accountId, period, version) => `offen/v1/segment|${accountId}|${period}|${version}`
-
-/** sealSegment seals segment plaintext as a1 under the segment key. */
-export function sealSegment (key, accountId, period, version, bytes) {
-  return sealA1(key, aadOf(accountId, period, version), bytes)
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-const B64_VALUE = new Int16Array(65536).fill(-1)
-for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i
-
-// base64Url decodes canonical unpadded base64url (as fromBase64Url of keys/js/crypto.js), four
-// symbols at a time: a segment is megabytes of it, and every worker decodes every segment.
-function base64Url (str, from) {
-  const len = str.length - from
-  if (len % 4 === 1) throw new Error('segment: invalid base64url')
-  const out = new Uint8Array((len * 3) >> 2)
-  let i = from
-  let j = 0
-  const end = from + len - (len % 4)
-  for (; i < end; i += 4) {
-    const a = B64_VALUE[str.charCodeAt(i)]
-    const b = B64_VALUE[str.charCodeAt(i + 1)]
-    const c = B64_VALUE[str.charCodeAt(i + 2)]
-    const d = B64_VALUE[str.charCodeAt(i + 3)]
-    if ((a | b | c | d) < 0) throw new Error('segment: invalid base64url')
-    const n = a << 18 | b << 12 | c << 6 | d
-    out[j++] = n >> 16
-    out[j++] = n >> 8 & 255
-    out[j++] = n & 255
-  }
-  const rest = len % 4
-  if (rest) {
-    const a = B64_VALUE[str.charCodeAt(i)]
-    const b = B64_VALUE[str.charCodeAt(i + 1)]
-    const c = rest === 3 ? B64_VALUE[str.charCodeAt(i + 2)] : 0
-    if ((a | b | c) < 0) throw new Error('segment: invalid base64url')
-    const n = a << 18 | b << 12 | c << 6
-    out[j++] = n >> 16
-    if (rest === 3) out[j++] = n >> 8 & 255
-    if ((rest === 2 ? n & 0xffff : n & 0xff) !== 0) throw new Error('segment: non-canonical base64url')
-  }
-  return out
-}
-
-/** openSegment opens a sealed segment; it throws when anything does not match. */
-export async function openSegment (key, accountId, period, version, sealed) {
-  const dot = typeof sealed === 'string' && sealed.startsWith('a1.') ? sealed.indexOf('.', 3) : -1
-  if (dot !== 3 + 16) return openA1(key, aadOf(accountId, period, version), sealed) // its errors
-  const nonce = base64Url(sealed.slice(3, dot), 0)
-  const ct = base64Url(sealed, dot + 1)
-  if (ct.length < 16) throw new Error('segment: too short')
-  return new Uint8Array(await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: utf8.encode(aadOf(accountId, period, version)) }, key, ct))
 }
 
 /** periodBounds returns the ULID bounds [from, to) of a period (a UTC day). */
@@ -89,8 +33,6 @@ export function periodBounds (period) {
   const start = Date.parse(period + 'T00:00:00Z')
   return [ulidAt(start), ulidAt(start + DAY)]
 }
-
-const hex = (buf) => Array.from(new Uint8Array(buf), b => b.toString(16).padStart(2, '0')).join('')
 
 /**
  * segmentOps returns the two operations for a dashboard shard: store() is the shard's current
@@ -100,10 +42,8 @@ export function segmentOps ({ store, account }) {
   const sealKeys = new Map() // keyId -> Promise<CryptoKey | null>: kept across periods
   return {
     async segment ({ bytes, sealed, segmentKey, accountId, period, version = SEGMENT_VERSION, shard = 0, shards = 1, replace = true }) {
-      if (!SEGMENT_VERSIONS.includes(version)) throw new Error('segment: unknown version ' + version)
       const plain = bytes || await openSegment(segmentKey, accountId, period, version, sealed)
-      const seg = readSegmentColumns(plain)
-      if (seg.accountId !== accountId || seg.period !== period) throw new Error('segment: of another account or period')
+      const seg = decodeSegmentColumns(plain, { accountId, period })
       const s = store()
       const [from, to] = periodBounds(period)
       // rows of the period held before (a stale segment) go; rows the feed brought that the
@@ -156,14 +96,34 @@ export function segmentOps ({ store, account }) {
         else if (it && typeof it.eventId === 'string') unreadable.push(it.eventId)
       }
       const plain = readable.length ? await decryptEvents(accountId, readable.map(it => byKey.get(it.keyId)), readable.map(it => it.payload)) : []
+      // what the segment may hold: each event once, in the period; a plaintext that is no
+      // version 1 event, or a page view the metrics reject, counts as unreadable (as the store
+      // would count it)
+      const [from, to] = periodBounds(period)
+      const seen = new Set()
       const records = []
-      plain.forEach((payload, i) => {
+      const failed = []
+      const take = (eventId) => {
+        const id = validEventId(eventId)
+        if (!id || id < from || id >= to || seen.has(id)) return null
+        seen.add(id)
+        return id
+      }
+      plain.forEach((p, i) => {
         const it = readable[i]
-        if (payload instanceof Error || payload === null || typeof payload !== 'object') unreadable.push(it.eventId)
-        else records.push({ eventId: it.eventId, secretId: it.secretId, keyId: it.keyId, payload })
+        const id = take(it.eventId)
+        if (!id) return
+        const ok = p !== null && typeof p === 'object' && !Array.isArray(p) && !(p instanceof Error) && p.v === 1 && typeof p.type === 'string' &&
+          typeof it.secretId === 'string' && it.secretId !== '' && typeof it.keyId === 'string' && (p.type !== 'PAGEVIEW' || validatePayload(p) !== null)
+        if (ok) records.push({ eventId: id, secretId: it.secretId, keyId: it.keyId, payload: p })
+        else failed.push(id)
       })
-      const { bytes, ids, count } = writeSegment({ accountId, period, records, unreadable, isValid: p => validatePayload(p) !== null })
-      const digest = hex(await globalThis.crypto.subtle.digest('SHA-256', ids))
+      for (const eventId of unreadable) {
+        const id = take(eventId)
+        if (id) failed.push(id)
+      }
+      const bytes = encodeSegment({ accountId, period, records, unreadable: failed })
+      const { count, digest } = await segmentCoverage([...seen])
       const sealed = segmentKey ? await sealSegment(segmentKey, accountId, period, SEGMENT_VERSION, bytes) : null
       const secretBytes = new Uint8Array(32 * unwrapped.length)
       unwrapped.forEach((k, j) => secretBytes.set(k.secret, 32 * j))

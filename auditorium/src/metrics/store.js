@@ -9,7 +9,7 @@
 
 import { emptyPartial, finalize, normalizeQuery, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
 import { IGNORED, pageInfo, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
-import { flat, ulidOf } from './segment-rows.js'
+import { flat, rowPayload, ulidOf } from './segment-rows.js'
 import { bucketIndex, WEEK } from './time.js'
 
 const ID_BYTES = 26
@@ -328,109 +328,112 @@ export class EventStore {
   }
 
   /**
-   * addSegment stores the rows of a segment read by readSegmentColumns (segment-rows.js), only
-   * those whose secret id keep(secretId) accepts (a shard's visitors); its unreadable events
-   * (which name no visitor) are counted when `unreadable` is set (in one shard). Each distinct
-   * string is validated and parsed once; a row is then what add() makes of the same record.
-   * Returns {added, duplicates, unreadable, ignored} like add().
+   * addSegment stores the rows of a segment as decodeSegmentColumns (keys/js/segment.js) reads
+   * them, only those whose secret id keep(secretId) accepts (a shard's visitors); its
+   * unreadable events (which name no visitor) are counted when `unreadable` is set (in one
+   * shard). Each distinct string is validated and parsed once; a row is then what add() makes
+   * of the same record (rows with extras go through add() itself). Returns {added, duplicates,
+   * unreadable, ignored} like add().
    */
-  addSegment (seg, { keep = () => true, unreadable: countUnreadable = true } = {}) {
+  addSegment (c, { keep = () => true, unreadable: countUnreadable = true } = {}) {
     const res = { added: 0, duplicates: 0, unreadable: 0, ignored: 0 }
-    const T = seg.tables
     const mapOf = (list, fn) => {
       const out = new Int32Array(list.length)
-      for (let i = 0; i < list.length; i++) out[i] = fn(list[i])
+      for (let i = 0; i < list.length; i++) out[i] = fn(list[i], i)
       return out
     }
-    // strings kept for long are copied (flat): those of the table are slices of one string
-    const kept = mapOf(T.secretIds, s => {
+    // strings kept for long are copied (flat): the decoder's may be slices of one string
+    const visitorOf = mapOf(c.secretIds, s => {
       if (s === '' || !keep(s)) return -1
-      const v = this.visitors.ids.get(s)
-      return v === undefined ? this.visitors.intern(flat(s)) : v
+      return this.visitors.ids.get(s) ?? this.visitors.intern(flat(s))
     })
-    const counted = mapOf(T.types, ty => (ty === 'PAGEVIEW' ? 1 : 0))
-    const infos = T.hrefs.map(h => (h.length > 0 && h.length <= 2048 ? pageInfo(h) : null))
+    const keyVisitor = mapOf(c.keyIds, (k, i) => visitorOf[c.keySecret[i]])
+    const keys = new Int32Array(c.keyIds.length).fill(-1) // interned at their first kept row
+    const counted = mapOf(c.types, ty => (ty === 'PAGEVIEW' ? 1 : 0))
+    const infos = c.hrefs.map(h => (h.length > 0 && h.length <= 2048 ? pageInfo(h) : null))
     const pages = mapOf(infos, info => (info ? this.pages.intern(info.key) : -1))
-    const sessionOk = mapOf(T.sessionIds, s => (s.length > 0 && s.length <= 128 ? 1 : 0))
-    const geos = mapOf(T.geos, g => (/^[A-Za-z]{2}$/.test(g) ? this.geos.intern(g.toUpperCase()) : -1))
-    const keys = new Int32Array(T.keyIds.length).fill(-1) // interned at their first kept row
-    const account = this.accounts.intern(seg.accountId)
-    const refs = new Map() // referrer index * hrefs + href index -> referrer dict id
-    const utms = new Map() // href index * (hrefs + 1) + rawHref -> [campaign, source]
-    const nh = T.hrefs.length
+    const sessionOk = mapOf(c.sessionIds, s => (s.length > 0 && s.length <= 128 ? 1 : 0))
+    const geos = mapOf(c.geos, g => (/^[A-Za-z]{2}$/.test(g) ? this.geos.intern(g.toUpperCase()) : -1))
+    const account = this.accounts.intern(c.accountId)
+    const nh = c.hrefs.length + 1
+    const refs = new Map() // referrer * hrefs + href -> referrer dict id
+    const utms = new Map() // href * hrefs + rawHref -> [campaign, source]
     const unreadable = []
     const buf = new Uint8Array(ID_BYTES)
-    const sessions = new Int32Array(T.sessionIds.length + 1).fill(-1) // last store session per session id
-    this._ensure(seg.n)
-    for (let i = 0; i < seg.n; i++) {
-      const v = kept[seg.secret[i]]
+    const sessions = new Int32Array(c.sessionIds.length + 1).fill(-1) // last store session per session id
+    this._ensure(c.count)
+    for (let i = 0; i < c.count; i++) {
+      const v = keyVisitor[c.key[i]]
       if (v < 0) continue
-      ulidOf(seg.ids, 16 * i, buf, 0)
+      if (c.extra[i] !== 0) {
+        const k = c.key[i]
+        ulidOf(c.ids, 16 * i, buf, 0)
+        const one = this.add([{ eventId: upper(buf), secretId: c.secretIds[c.keySecret[k]], keyId: c.keyIds[k], accountId: c.accountId, payload: rowPayload(c, i) }])
+        for (const name in res) res[name] += one[name]
+        continue
+      }
+      ulidOf(c.ids, 16 * i, buf, 0)
       const slot = this._find(buf)
       if ((slot >= 0 && (this.flags[this.hash[slot]] & 1)) || (this.unreadableIds.size > 0 && this.unreadableIds.has(upper(buf)))) {
         res.duplicates++
         continue
       }
-      if (!counted[seg.type[i]]) { // as validatePayload: other types are ignored before any field is checked
+      if (!counted[c.type[i]]) { // as validatePayload: other types are ignored before any field is checked
         res.ignored++
         continue
       }
-      const h = seg.href[i]
-      const sess = seg.session[i]
-      if (pages[h] < 0 || (sess !== 0 && sessionOk[sess - 1] !== 1)) {
+      const h = c.href[i]
+      const sess = c.session[i]
+      if (h === 0 || pages[h - 1] < 0 || Number.isNaN(c.time[i]) || (sess !== 0 && sessionOk[sess - 1] !== 1)) {
         unreadable.push(upper(buf))
         continue
       }
-      const rawIdx = seg.rawHref[i]
-      const rk = seg.referrer[i] * nh + h
+      const rawIdx = c.rawHref[i]
+      const ri = c.referrer[i]
+      const rk = ri * nh + h
       let ref = refs.get(rk)
       if (ref === undefined) {
-        const label = referrerLabel(T.referrers[seg.referrer[i]], infos[h].host)
+        const label = ri === 0 ? null : referrerLabel(c.referrers[ri - 1], infos[h - 1].host)
         refs.set(rk, (ref = label === null ? -1 : this.referrers.intern(label)))
       }
-      const uk = h * (nh + 1) + rawIdx
+      const uk = h * nh + rawIdx
       let utm = utms.get(uk)
       if (utm === undefined) {
-        const raw = rawIdx === 0 ? null : T.hrefs[rawIdx - 1]
-        const u = utmValues(T.hrefs[h], raw !== null && raw.length <= 2048 ? raw : null)
+        const raw = rawIdx === 0 ? null : c.hrefs[rawIdx - 1]
+        const u = utmValues(c.hrefs[h - 1], raw !== null && raw.length <= 2048 ? raw : null)
         utms.set(uk, (utm = [u.campaign === null ? -1 : this.campaigns.intern(u.campaign), u.source === null ? -1 : this.sources.intern(u.source)]))
       }
-      const row = this.n++
-      this.t[row] = seg.time[i]
-      this.visitor[row] = v
       let si = sessions[sess]
       if (si < 0 || this.sessionVisitor[si] !== v) {
-        si = this._sessionIndex(v, sess === 0 ? null : T.sessionIds[sess - 1], flat)
+        si = this._sessionIndex(v, sess === 0 ? null : c.sessionIds[sess - 1], flat)
         if (sess !== 0) sessions[sess] = si
       }
+      let key = keys[c.key[i]]
+      if (key < 0) {
+        const k = c.keyIds[c.key[i]]
+        key = keys[c.key[i]] = this.keys.ids.get(k) ?? this.keys.intern(flat(k))
+      }
+      const row = this.n++
+      this.t[row] = c.time[i]
+      this.visitor[row] = v
       this.session[row] = si
-      this.page[row] = pages[h]
+      this.page[row] = pages[h - 1]
       this.referrer[row] = ref
       this.campaign[row] = utm[0]
       this.source[row] = utm[1]
-      this.geo[row] = seg.geo[i] === 0 ? -1 : geos[seg.geo[i] - 1]
-      let key = keys[seg.key[i]]
-      if (key < 0) {
-        const k = T.keyIds[seg.key[i]]
-        key = keys[seg.key[i]] = this.keys.ids.get(k) ?? this.keys.intern(flat(k))
-      }
+      this.geo[row] = c.geo[i] === 0 ? -1 : geos[c.geo[i] - 1]
       this.key[row] = key
       this.account[row] = account
-      this.pageload[row] = seg.pageload[i]
-      this.flags[row] = 1 | (seg.flags[i] & 1 ? 2 : 0)
+      this.pageload[row] = c.pageload[i]
+      this.flags[row] = 1 | (c.isMobile[i] === 2 ? 2 : 0)
       this.ids.set(buf, row * ID_BYTES)
       if (slot >= 0) this.hash[slot] = row
       else this.hash[-slot - 1] = row
       this.alive++
       res.added++
     }
-    if (countUnreadable) {
-      for (let i = 0; i < seg.unreadable.length; i += 16) {
-        ulidOf(seg.unreadable, i, buf, 0)
-        unreadable.push(upper(buf))
-      }
-    }
-    res.unreadable = this.markUnreadable(unreadable.map(eventId => ({ eventId, accountId: seg.accountId })))
+    if (countUnreadable) for (const id of c.unreadable) unreadable.push(id)
+    res.unreadable += this.markUnreadable(unreadable.map(eventId => ({ eventId, accountId: c.accountId })))
     if (res.added) this.dirty = true
     return res
   }

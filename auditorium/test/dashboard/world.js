@@ -20,7 +20,7 @@ import {
 import { MetricsClient } from '../../src/metrics/client.js'
 import { createDashboardShard } from '../../src/dashboard/worker.js'
 import { ulidAt } from '../../src/dashboard/ulid.js'
-import { ulidBytes } from '../../src/metrics/segment-rows.js'
+import { segmentCoverage } from '../../../keys/js/segment.js'
 
 let ulidCounter = 0
 /** nextUlid returns increasing ULIDs at time ms. */
@@ -105,21 +105,6 @@ const periodOfId = (eventId) => {
   return new Date(ms).toISOString().slice(0, 10)
 }
 
-async function coverage (eventIds) {
-  const bins = eventIds.map(id => {
-    const b = new Uint8Array(16)
-    ulidBytes(id, b, 0)
-    return b
-  }).sort((a, b) => {
-    for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return a[i] - b[i]
-    return 0
-  })
-  const all = new Uint8Array(16 * bins.length)
-  bins.forEach((b, i) => all.set(b, 16 * i))
-  const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', all)), b => b.toString(16).padStart(2, '0')).join('')
-  return { count: bins.length, digest }
-}
-
 const apiError = (status, message) => Object.assign(new Error(message), { status })
 
 /**
@@ -145,7 +130,7 @@ export function createFakeApi (accounts, { now = () => Date.now() } = {}) {
   async function valid (acc) {
     const out = []
     for (const [period, seg] of segmentsOf(acc)) {
-      const c = await coverage(live(acc, period).map(e => e.eventId))
+      const c = await segmentCoverage(live(acc, period).map(e => e.eventId))
       if (c.count === seg.count && c.digest === seg.digest) out.push(seg)
     }
     return out.sort((a, b) => (a.period < b.period ? -1 : 1))
@@ -212,7 +197,7 @@ export function createFakeApi (accounts, { now = () => Date.now() } = {}) {
     if (!acc) throw apiError(404, 'not found')
     const period = m[2]
     if (period >= openFrom()) throw apiError(400, 'open period')
-    const c = await coverage(live(acc, period).map(e => e.eventId))
+    const c = await segmentCoverage(live(acc, period).map(e => e.eventId))
     if (body.count !== c.count || body.digest !== c.digest) throw apiError(409, 'coverage differs')
     const seg = { period, version: body.version, size: body.segment.length, count: body.count, digest: body.digest, segment: body.segment }
     segmentsOf(acc).set(period, seg)

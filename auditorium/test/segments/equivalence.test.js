@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventStore, computeMetrics, finalize, mergePartials, shardOf } from '../../src/metrics/index.js'
 import { validatePayload } from '../../src/metrics/normalize.js'
-import { readSegmentColumns, ulidString, writeSegment } from '../../src/metrics/segment-rows.js'
+import { decodeSegmentColumns, encodeSegment, segmentCoverage, ulidString } from '../../../keys/js/segment.js'
 import { generate, rng } from '../metrics/gen.js'
 
 const DAY = 24 * 3600 * 1000
@@ -26,23 +26,35 @@ const periodOf = (eventId) => {
   return new Date(ms).toISOString().slice(0, 10)
 }
 
-const isValid = (p) => validatePayload(p) !== null
-
-// segmentsOf groups records by the UTC day of their event id and encodes each day
-function segmentsOf (records, unreadable = []) {
+// segmentsOf groups records by the UTC day of their event id and encodes each day as the
+// dashboard does: each event id once, plaintexts the store would reject as unreadable
+async function segmentsOf (records, unreadable = []) {
   const days = new Map()
-  const add = (id, what) => {
+  const day = (id) => {
     const p = periodOf(id)
-    if (!days.has(p)) days.set(p, { records: [], unreadable: [] })
-    days.get(p)[what].push(what === 'records' ? records.find(r => r.eventId === id) : id)
+    if (!days.has(p)) days.set(p, { records: [], unreadable: [], seen: new Set() })
+    return days.get(p)
   }
   for (const r of records) {
-    const p = periodOf(r.eventId)
-    if (!days.has(p)) days.set(p, { records: [], unreadable: [] })
-    days.get(p).records.push(r)
+    const d = day(r.eventId)
+    if (d.seen.has(r.eventId)) continue
+    d.seen.add(r.eventId)
+    const p = r.payload
+    if (p.v === 1 && typeof p.type === 'string' && (p.type !== 'PAGEVIEW' || validatePayload(p) !== null)) d.records.push(r)
+    else d.unreadable.push(r.eventId)
   }
-  for (const id of unreadable) add(id, 'unreadable')
-  return [...days].map(([period, d]) => ({ period, ...writeSegment({ accountId: ACCOUNT, period, records: d.records, unreadable: d.unreadable, isValid }) }))
+  for (const id of unreadable) {
+    const d = day(id)
+    if (!d.seen.has(id)) {
+      d.seen.add(id)
+      d.unreadable.push(id)
+    }
+  }
+  const out = []
+  for (const [period, d] of days) {
+    out.push({ period, bytes: encodeSegment({ accountId: ACCOUNT, period, records: d.records, unreadable: d.unreadable }), ...(await segmentCoverage([...d.seen])) })
+  }
+  return out
 }
 
 function queries (seed, overview) {
@@ -70,23 +82,22 @@ function queries (seed, overview) {
 }
 
 for (const seed of [1, 2]) {
+  const read = (s) => decodeSegmentColumns(s.bytes, { accountId: ACCOUNT, period: s.period })
   const records = generate({ seed, visitors: 150, start, end }).records
     .concat(generate({ seed: seed + 100, visitors: 15, start: now - 40 * 60 * 1000, end: now, noise: false }).records)
   for (const r of records) r.accountId = ACCOUNT
   // a few events that did not decrypt
   const failed = generate({ seed: seed + 200, visitors: 3, start, end, noise: false }).records.map(r => r.eventId)
-  const segments = segmentsOf(records, failed)
+  const segments = await segmentsOf(records, failed)
   const overview = computeMetrics(records, { from: start, to: end, resolution: 'weeks', timeZone: 'UTC', now })
 
-  test(`seed ${seed}: segments round-trip their events`, () => {
+  test(`seed ${seed}: segments cover every event once`, () => {
     const ids = new Set(records.map(r => r.eventId.toUpperCase()).concat(failed))
     let covered = 0
     for (const s of segments) {
-      const cols = readSegmentColumns(s.bytes)
-      assert.equal(cols.period, s.period)
-      assert.equal(cols.accountId, ACCOUNT)
-      for (let i = 0; i < s.count; i++) assert.ok(ids.has(ulidString(s.ids, 16 * i)))
-      for (let i = 0; i < cols.n; i++) assert.equal(periodOf(ulidString(cols.ids, 16 * i)), s.period)
+      const cols = read(s)
+      for (let i = 0; i < cols.count; i++) assert.ok(ids.has(ulidString(cols.ids, 16 * i)))
+      assert.equal(cols.count + cols.unreadable.length, s.count)
       covered += s.count
     }
     assert.equal(covered, ids.size)
@@ -96,11 +107,11 @@ for (const seed of [1, 2]) {
   raw.add(records)
   raw.markUnreadable(failed.map(eventId => ({ eventId, accountId: ACCOUNT })))
   const fromSegments = new EventStore()
-  for (const s of segments) fromSegments.addSegment(readSegmentColumns(s.bytes))
+  for (const s of segments) fromSegments.addSegment(read(s))
   const N = 3
   const shards = Array.from({ length: N }, (_, k) => {
     const st = new EventStore({ capacity: 8 })
-    for (const s of segments) st.addSegment(readSegmentColumns(s.bytes), { keep: secretId => shardOf(secretId, N) === k, unreadable: k === 0 })
+    for (const s of segments) st.addSegment(read(s), { keep: secretId => shardOf(secretId, N) === k, unreadable: k === 0 })
     return st
   })
 
@@ -116,9 +127,9 @@ for (const seed of [1, 2]) {
 
   test(`seed ${seed}: a stale period is dropped and read again`, () => {
     const st = new EventStore()
-    for (const s of segments) st.addSegment(readSegmentColumns(s.bytes))
+    for (const s of segments) st.addSegment(read(s))
     const victim = segments[Math.floor(segments.length / 2)]
-    const from = ulidString(victim.ids, 0).slice(0, 10)
+    const from = ulidString(read(victim).ids, 0).slice(0, 10)
     const bounds = [Date.parse(victim.period + 'T00:00:00Z'), Date.parse(victim.period + 'T00:00:00Z') + DAY]
     const ulidAt = (ms) => {
       let t = ms
@@ -138,20 +149,32 @@ for (const seed of [1, 2]) {
     assert.ok(removed > 0)
     assert.equal(st.size, rest.size)
     assert.deepEqual({ ...st.query(q), unreadable: 0 }, { ...rest.query(q), unreadable: 0 })
-    const again = st.addSegment(readSegmentColumns(victim.bytes))
+    const again = st.addSegment(read(victim))
     assert.equal(again.added, removed)
     assert.deepEqual(st.query(q), fromSegments.query(q))
   })
 }
 
-test('a segment of another version or with trailing bytes is refused', () => {
-  const { bytes } = writeSegment({ accountId: ACCOUNT, period: '2026-11-01', records: [], isValid })
-  assert.equal(readSegmentColumns(bytes).n, 0)
-  const v2 = bytes.slice()
-  v2[4] = 2
-  assert.throws(() => readSegmentColumns(v2), /version/)
-  const longer = new Uint8Array(bytes.length + 1)
-  longer.set(bytes)
-  assert.throws(() => readSegmentColumns(longer), /malformed/)
-  assert.throws(() => readSegmentColumns(bytes.subarray(0, bytes.length - 1)), /malformed/)
+test('rows with fields beyond the columns (extras) count as their decrypted events do', () => {
+  const period = '2026-11-20'
+  const t = Date.parse(period + 'T10:00:00.000Z')
+  const base = { v: 1, type: 'PAGEVIEW', href: 'https://example.com/a', referrer: '', timestamp: new Date(t).toISOString(), sessionId: 's1', geo: 'DE', isMobile: false }
+  const records = [
+    { payload: base },
+    { payload: { ...base, sessionId: 5 } }, // no string: unreadable on both paths
+    { payload: { ...base, timestamp: '2026-11-20 10:00:05' } }, // not toISOString: in the extras, still a time
+    { payload: { ...base, extra: { nested: true } } },
+    { payload: { ...base, type: 'EVENT', href: 7 } } // ignored on both paths
+  ].map((r, i) => ({ eventId: ulidString(Uint8Array.from([0, 0, 0, 0, 0, 0, ...Array(10).fill(i)]).map((b, j) => (j < 6 ? Math.floor(t / 2 ** (8 * (5 - j))) % 256 : b))), secretId: 'v1', keyId: 'k1', accountId: ACCOUNT, ...r }))
+  const ok = records.filter(r => validatePayload(r.payload) !== null)
+  const bad = records.filter(r => validatePayload(r.payload) === null).map(r => r.eventId)
+  const bytes = encodeSegment({ accountId: ACCOUNT, period, records: ok, unreadable: bad })
+  const a = new EventStore()
+  a.add(records)
+  const b = new EventStore()
+  b.addSegment(decodeSegmentColumns(bytes, { accountId: ACCOUNT, period }))
+  const q = { from: t - DAY, to: t + DAY, resolution: 'hours', timeZone: 'UTC', now: t + 3600000, filters: {} }
+  assert.deepEqual(b.query(q), a.query(q))
+  assert.equal(a.unreadable, 1)
+  assert.equal(a.size, 3)
 })
