@@ -193,12 +193,27 @@ type expected struct {
 	tables  map[string]map[string]string // panel -> row label -> first value column
 }
 
+// viewFilters are filters of the dashboard: a country code and a page path
+// (as the dashboard shows it on a one-host account); empty means none.
+type viewFilters struct{ country, page string }
+
 // expect computes the figures of PRODUCT.md §5 from the plan, formatted as
 // the English dashboard formats them.
-func expect(now, from time.Time) expected { return expectOf(plan, now, from) }
+func expect(now, from time.Time) expected {
+	return expectView(now, from, now.Add(time.Hour), viewFilters{})
+}
 
-// expectOf computes the figures of the visitors of p.
-func expectOf(vs []planVisitor, now, from time.Time) expected {
+// expectView computes the figures of the range [from, to) under filters, as
+// src/metrics/README.md defines them: the country filter selects sessions,
+// the page filter events (and the sessions that have one); event figures
+// count selected events, session figures selected sessions with all their
+// in-range events. Real time ignores range and filters.
+func expectView(now, from, to time.Time, f viewFilters) expected {
+	return expectViewOf(plan, now, from, to, f)
+}
+
+// expectViewOf is expectView over the visitors vs only.
+func expectViewOf(vs []planVisitor, now, from, to time.Time, f viewFilters) expected {
 	type ev struct {
 		t        time.Time
 		path     string
@@ -208,23 +223,25 @@ func expectOf(vs []planVisitor, now, from time.Time) expected {
 		mobile   bool
 	}
 	var (
-		events, mobile, loads, loadSum, sessions, bounces, visitors, returning int
-		gaps, lengths                                                          []float64
-		pages, referrers, campaigns, sources, countries, landing, exit         = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-		realtime                                                               int
+		events, sessionEvents, mobile, loads, loadSum, sessions, bounces, visitors, returning int
+		gaps, lengths                                                                         []float64
+		pages, referrers, campaigns, sources, countries, landing, exit                        = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+		realtime                                                                              int
 	)
+	// the page key's path (origin + path without a trailing slash, PRODUCT
+	// §5): on a one-host account the dashboard shows the path alone
 	key := func(p string) string {
 		u, _ := url.Parse(planSite + p)
 		path := strings.TrimRight(u.Path, "/")
 		if path == "" {
 			path = "/"
 		}
-		return planSite + path
+		return path
 	}
 	grouped := map[string]string{"google.com": "Google", "duckduckgo.com": "DuckDuckGo", "news.ycombinator.com": "Hacker News", "mastodon.social": "Mastodon"}
 	for _, v := range vs {
 		var earliest, latest time.Time
-		inRange := false
+		selectedVisitor := false
 		for _, s := range v.sessions {
 			var list []ev
 			for _, e := range s.events {
@@ -236,16 +253,26 @@ func expectOf(vs []planVisitor, now, from time.Time) expected {
 					latest = at
 				}
 				u, _ := url.Parse(planSite + e.path)
-				if at.Before(from) {
+				if at.Before(from) || !at.Before(to) {
 					continue
 				}
 				list = append(list, ev{at, e.path, u.Query(), e.referrer, e.pageload, v.mobile})
 			}
-			if len(list) == 0 {
+			if len(list) == 0 || (f.country != "" && v.geo != f.country) {
 				continue
 			}
-			inRange = true
+			selected := make([]bool, len(list))
+			any := false
+			for i, e := range list {
+				selected[i] = f.page == "" || key(e.path) == f.page
+				any = any || selected[i]
+			}
+			if !any {
+				continue
+			}
+			selectedVisitor = true
 			sessions++
+			sessionEvents += len(list)
 			if len(list) == 1 {
 				bounces++
 			} else {
@@ -253,6 +280,9 @@ func expectOf(vs []planVisitor, now, from time.Time) expected {
 				exit[key(list[len(list)-1].path)]++
 			}
 			for i, e := range list {
+				if !selected[i] {
+					continue
+				}
 				events++
 				pages[key(e.path)]++
 				if e.mobile {
@@ -262,8 +292,8 @@ func expectOf(vs []planVisitor, now, from time.Time) expected {
 					loads++
 					loadSum += e.pageload
 				}
-				if i > 0 {
-					gaps = append(gaps, float64(e.t.Sub(list[i-1].t).Milliseconds()))
+				if i+1 < len(list) {
+					gaps = append(gaps, float64(list[i+1].t.Sub(e.t).Milliseconds()))
 				}
 			}
 			first := list[0]
@@ -295,7 +325,7 @@ func expectOf(vs []planVisitor, now, from time.Time) expected {
 				countries[countryName[v.geo]]++
 			}
 		}
-		if inRange {
+		if selectedVisitor {
 			visitors++
 			if earliest.Before(from) {
 				returning++
@@ -324,22 +354,29 @@ func expectOf(vs []planVisitor, now, from time.Time) expected {
 	if realtime == 1 {
 		rt = "visitor in the last 15 minutes"
 	}
-	return expected{
-		figures: map[string]string{
-			"pageViews":         fmt.Sprint(events),
-			"uniqueVisitors":    fmt.Sprint(visitors),
-			"uniqueSessions":    fmt.Sprint(sessions),
-			"avgPageDepth":      decimal(float64(events) / float64(sessions)),
-			"bounceRate":        ratio(bounces, sessions),
-			"returningVisitors": ratio(returning, visitors),
-			"mobileShare":       ratio(mobile, events),
-			"avgPageload":       fmt.Sprintf("%d ms", int(math.Round(float64(loadSum)/float64(loads)))),
-			"avgTimeOnPage":     duration(mean(gaps)),
-			"avgSessionLength":  duration(mean(lengths)),
-			"realtime":          fmt.Sprintf("%d %s", realtime, rt),
-		},
-		tables: tables,
+	figures := map[string]string{
+		"pageViews":         fmt.Sprint(events),
+		"uniqueVisitors":    fmt.Sprint(visitors),
+		"uniqueSessions":    fmt.Sprint(sessions),
+		"avgPageDepth":      decimal(float64(sessionEvents) / float64(sessions)),
+		"bounceRate":        ratio(bounces, sessions),
+		"returningVisitors": ratio(returning, visitors),
+		"mobileShare":       ratio(mobile, events),
+		"avgPageload":       fmt.Sprintf("%d ms", int(math.Round(float64(loadSum)/float64(loads)))),
+		"avgTimeOnPage":     duration(mean(gaps)),
+		"avgSessionLength":  duration(mean(lengths)),
+		"realtime":          fmt.Sprintf("%d %s", realtime, rt),
 	}
+	if loads == 0 {
+		figures["avgPageload"] = "–"
+	}
+	if len(gaps) == 0 {
+		figures["avgTimeOnPage"] = "–"
+	}
+	if len(lengths) == 0 {
+		figures["avgSessionLength"] = "–"
+	}
+	return expected{figures: figures, tables: tables}
 }
 
 var countryName = map[string]string{"DE": "Germany", "FR": "France", "US": "United States", "GB": "United Kingdom"}
@@ -400,19 +437,18 @@ func journeyDashboardNumbers(t *testing.T, d Database) {
 	now := time.Now()
 	sendPlan(t, o, now)
 	b := NewBrowser(t)
-	login(b, o, o.Email, o.Password)
-	b.Navigate(o.URL + "/auditorium/?account=" + o.AccountID)
+	signIn(b, o, o.Email, o.Password)
+	// a sign-in leads to the dashboard, its account named in the address
+	b.UntilJS(fmt.Sprintf(`new URLSearchParams(location.search).get('account') === %q`, o.AccountID), "the account in the address")
 	b.WaitVisible(".dashboard[data-state=ready]")
 	b.Axe("the operator dashboard")
-	var fromMs float64
 	// The default range is 7 days: from the start of the day six days ago
 	// in the browser's time zone.
-	b.evalJS(`(() => { const d = new Date(); d.setHours(0, 0, 0, 0); d.setDate(d.getDate() - 6); return d.getTime() })()`, &fromMs)
-	compareDashboard(t, dashboardShows(b), expect(now, time.UnixMilli(int64(fromMs))))
+	compareDashboard(t, "the default range", dashboardShows(b), expect(now, time.UnixMilli(int64(weekStart(b)))))
 }
 
-// compareDashboard reports every figure and table row of got that differs from want.
-func compareDashboard(t *testing.T, got, want expected) {
+// compareDashboard reports every figure and table row that differs.
+func compareDashboard(t *testing.T, step string, got, want expected) {
 	t.Helper()
 	names := make([]string, 0, len(want.figures))
 	for k := range want.figures {
@@ -421,17 +457,17 @@ func compareDashboard(t *testing.T, got, want expected) {
 	sort.Strings(names)
 	for _, k := range names {
 		if got.figures[k] != want.figures[k] {
-			t.Errorf("figure %s: the dashboard shows %q, want %q", k, got.figures[k], want.figures[k])
+			t.Errorf("%s: figure %s: the dashboard shows %q, want %q", step, k, got.figures[k], want.figures[k])
 		}
 	}
 	for panel, rows := range want.tables {
 		if len(got.tables[panel]) != len(rows) {
-			t.Errorf("table %s: the dashboard shows %v, want %v", panel, got.tables[panel], rows)
+			t.Errorf("%s: table %s: the dashboard shows %v, want %v", step, panel, got.tables[panel], rows)
 			continue
 		}
 		for k, v := range rows {
 			if got.tables[panel][k] != v {
-				t.Errorf("table %s, row %s: the dashboard shows %q, want %q (all: %v)", panel, k, got.tables[panel][k], v, got.tables[panel])
+				t.Errorf("%s: table %s, row %s: the dashboard shows %q, want %q (all: %v)", step, panel, k, got.tables[panel][k], v, got.tables[panel])
 			}
 		}
 	}

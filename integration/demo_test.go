@@ -126,7 +126,7 @@ func TestDemo(t *testing.T) {
 	b.Fill("#login-email", "demo@offen.dev")
 	b.Fill("#login-password", "demo")
 	b.Submit("#login-email")
-	b.WaitPath("/console/")
+	b.WaitPath("/auditorium/")
 	b.Navigate(url + "/auditorium/?account=" + accountID)
 	b.WaitVisible(".dashboard[data-state=ready]")
 	var views string

@@ -27,6 +27,7 @@ var journeys = []journey{
 	{"host page deny", journeyHostDeny},
 	{"dashboard numbers", journeyDashboardNumbers},
 	{"segments and purge", journeySegments},
+	{"dashboard view in the address", journeyDashboardView},
 	{"visitor view export delete opt-out", journeyVisitorView},
 	{"invite and join", journeyInviteJoin},
 	{"forgot and reset with recovery code", journeyForgotReset},

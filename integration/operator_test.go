@@ -30,18 +30,40 @@ func (o *Offen) SetupURL() string {
 // login signs in at /login/ and waits for the console.
 func login(b *Browser, o *Offen, email, password string) {
 	b.t.Helper()
+	signIn(b, o, email, password)
+	toConsole(b, o)
+}
+
+// signIn signs in at /login/ and waits for where a sign-in leads: the
+// dashboard of the account used last (or of the first one), or the console
+// for a login without an active account.
+func signIn(b *Browser, o *Offen, email, password string) {
+	b.t.Helper()
 	b.Navigate(o.URL + "/login/")
 	b.Fill("#login-email", email)
 	b.Fill("#login-password", password)
 	b.Submit("#login-email")
-	b.WaitPath("/console/")
+	b.UntilJS(signedInLanding, "the dashboard or the console after the sign-in")
+}
+
+// signedInLanding holds once a sign-in has led to its page.
+const signedInLanding = `(location.pathname.startsWith('/auditorium/') && !!document.querySelector('.dashboard')) || (location.pathname.startsWith('/console/') && !!document.querySelector('[data-testid=accounts]'))`
+
+// toConsole opens the console (the journeys that sign in continue there).
+func toConsole(b *Browser, o *Offen) {
+	b.t.Helper()
+	var there bool
+	b.evalJS(`location.pathname.startsWith('/console/')`, &there)
+	if !there {
+		b.Navigate(o.URL + "/console/")
+	}
 	b.WaitVisible("[data-testid=accounts]")
 }
 
 // loginAfterFailure signs in after a failed attempt with the same address
 // from the same browser: the server makes that login wait 2^(n-1) s after n
 // failures (PROTOCOL §7.5) and answers 429 meanwhile, which the page reports;
-// so it submits again until the console opens.
+// so it submits again until the sign-in leads on, then opens the console.
 func loginAfterFailure(b *Browser, o *Offen, email, password string) {
 	b.t.Helper()
 	b.Navigate(o.URL + "/login/")
@@ -50,18 +72,18 @@ func loginAfterFailure(b *Browser, o *Offen, email, password string) {
 	deadline := time.Now().Add(stepTimeout)
 	for {
 		// Submit when the form is idle (not while a request is running or
-		// once the console has opened).
+		// once the sign-in has led on).
 		var state string
 		b.evalJS(`(() => {
-			if (location.pathname.startsWith('/console/')) return 'console'
+			if (`+signedInLanding+`) return 'signed in'
 			const button = document.querySelector('#login-email')?.form?.querySelector('[type=submit]')
 			if (button && !button.disabled) { button.click(); return 'submitted' }
 			return 'busy'
 		})()`, &state)
 		for wait := time.Now().Add(3 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
 			var done bool
-			if b.tryDo(evaluate(`location.pathname.startsWith('/console/')`, &done, 0)) == nil && done {
-				b.WaitVisible("[data-testid=accounts]")
+			if b.tryDo(evaluate(signedInLanding, &done, 0)) == nil && done {
+				toConsole(b, o)
 				return
 			}
 		}

@@ -106,22 +106,23 @@ type InstanceKeys struct {
 	EmailIndex   []byte // HMAC key of EmailIndex
 	FakeSalt     []byte // HMAC key of FakeSalt
 	Certificates []byte // AES key of EncryptCertificate
+	Device       []byte // HMAC key of NewDeviceToken
 }
 
 // DeriveInstanceKeys derives the server keys from the instance secret (at
 // least 32 bytes) by HKDF-SHA256 with salt "offen/v1/instance" and info
-// "email-index", "fake-salt" and "certificates".
+// "email-index", "fake-salt", "certificates" and "device".
 func DeriveInstanceKeys(secret []byte) (InstanceKeys, error) {
 	if len(secret) < MinInstanceSecretSize {
 		return InstanceKeys{}, fmt.Errorf("keys: derive instance keys: %w: secret has %d bytes, want at least %d", ErrMalformed, len(secret), MinInstanceSecretSize)
 	}
-	var out [3][]byte
-	for i, info := range []string{"email-index", "fake-salt", "certificates"} {
+	var out [4][]byte
+	for i, info := range []string{"email-index", "fake-salt", "certificates", "device"} {
 		k, err := hkdf.Key(sha256.New, secret, []byte("offen/v1/instance"), info, KeySize)
 		if err != nil {
 			return InstanceKeys{}, fmt.Errorf("keys: derive instance keys: %w", err)
 		}
 		out[i] = k
 	}
-	return InstanceKeys{EmailIndex: out[0], FakeSalt: out[1], Certificates: out[2]}, nil
+	return InstanceKeys{EmailIndex: out[0], FakeSalt: out[1], Certificates: out[2], Device: out[3]}, nil
 }

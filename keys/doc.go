@@ -85,7 +85,7 @@
 //	recovery proof= HKDF(recovery code, "offen/v1/recovery", "proof")
 //	invite wrap   = HKDF(invite key (32 B), "offen/v1/invite", "wrap")
 //	invite token  = HKDF(invite key, "offen/v1/invite", "token")
-//	instance keys = HKDF(OFFEN_SECRET (≥ 32 B), "offen/v1/instance", "email-index" | "fake-salt" | "certificates")
+//	instance keys = HKDF(OFFEN_SECRET (≥ 32 B), "offen/v1/instance", "email-index" | "fake-salt" | "certificates" | "device")
 //
 // Clients refuse fewer than 600,000 iterations or a salt other than 16 bytes
 // (ErrWeakKDF).
@@ -97,6 +97,7 @@
 //	secretId      hex HMAC-SHA256(key = account user salt (16 B), message = user id (16 B))
 //	e-mail index  hex HMAC-SHA256(email-index key, normalized address)
 //	fake salt     first 16 bytes of HMAC-SHA256(fake-salt key, normalized address)
+//	device token  nonce 16 B ‖ first 16 bytes of HMAC-SHA256(device key, "offen/v1/device|" ‖ e-mail index ‖ "|" ‖ nonce)
 //
 // A normalized address is the input with surrounding white space trimmed,
 // NFC-normalized and lower-cased (Unicode), 3 to 254 bytes, with exactly one

@@ -6,6 +6,8 @@ package keys
 import (
 	"bytes"
 	"crypto/ecdh"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -354,5 +356,51 @@ func TestParsePrivateKeyShortScalar(t *testing.T) {
 	}
 	if _, err := ParsePrivateKey(append(der, 0)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("trailing byte: got %v", err)
+	}
+}
+
+func TestDeviceToken(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, MinInstanceSecretSize)
+	ik, err := DeriveInstanceKeys(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := hkdf.Key(sha256.New, secret, []byte("offen/v1/instance"), "device", KeySize)
+	if !bytes.Equal(ik.Device, want) {
+		t.Fatal("device key is not HKDF(secret, offen/v1/instance, device)")
+	}
+	for _, other := range [][]byte{ik.EmailIndex, ik.FakeSalt, ik.Certificates} {
+		if bytes.Equal(ik.Device, other) {
+			t.Fatal("device key equals another instance key")
+		}
+	}
+	tok := NewDeviceToken(ik.Device, "index-a")
+	if len(tok) != 43 {
+		t.Errorf("got a %d-character token, want 43 (32 bytes)", len(tok))
+	}
+	if tok == NewDeviceToken(ik.Device, "index-a") {
+		t.Error("two tokens for one login are equal, want fresh nonces")
+	}
+	if !CheckDeviceToken(ik.Device, "index-a", tok) {
+		t.Fatal("a fresh token does not check")
+	}
+	raw, _ := DecodeBase64(tok)
+	for i := range raw {
+		bad := bytes.Clone(raw)
+		bad[i] ^= 1
+		if CheckDeviceToken(ik.Device, "index-a", EncodeBase64(bad)) {
+			t.Fatalf("token with byte %d flipped checks", i)
+		}
+	}
+	other, _ := DeriveInstanceKeys(bytes.Repeat([]byte{8}, MinInstanceSecretSize))
+	for name, ok := range map[string]bool{
+		"another login":  CheckDeviceToken(ik.Device, "index-b", tok),
+		"another secret": CheckDeviceToken(other.Device, "index-a", tok),
+		"truncated":      CheckDeviceToken(ik.Device, "index-a", tok[:42]),
+		"empty":          CheckDeviceToken(ik.Device, "index-a", ""),
+	} {
+		if ok {
+			t.Errorf("%s: got a token accepted", name)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func handleChangePassword(op *operators) http.HandlerFunc {
 			return
 		}
 		salt, _ := keys.DecodeBase64Len(req.Credentials.Salt, keys.KDFSaltSize)
-		authHash, err := hashAuthKey(req.Credentials.AuthKey)
+		authHash, err := op.argon.hashAuthKey(r.Context(), true, req.Credentials.AuthKey)
 		if err != nil {
 			respondError(w, r, err)
 			return
@@ -370,7 +370,7 @@ func handleResetPassword(op *operators) http.HandlerFunc {
 				return
 			}
 		}
-		creds, err := req.Credentials.credentials()
+		creds, err := req.Credentials.credentials(r.Context(), op.argon)
 		if err != nil {
 			respondError(w, r, err)
 			return

@@ -294,7 +294,7 @@ func handleJoin(op *operators) http.HandlerFunc {
 				respondError(w, r, &validationError{fields: map[string]string{"credentials": "required for a new login"}})
 				return
 			}
-			creds, err := req.Credentials.credentials()
+			creds, err := req.Credentials.credentials(r.Context(), op.argon)
 			if err != nil {
 				respondError(w, r, err)
 				return

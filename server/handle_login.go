@@ -69,8 +69,9 @@ func (req loginRequest) Valid(context.Context) map[string]string {
 }
 
 // handleLogin checks an auth key and starts a session. Unknown and pending
-// addresses cost the same argon2id run (against a dummy hash) and fail the
-// same way as a wrong key. Every attempt passes the login throttles first.
+// addresses cost the same argon2id run (against a dummy hash, in the same
+// pool) and fail the same way as a wrong key. Every attempt passes the login
+// throttles first.
 func handleLogin(op *operators) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[loginRequest](w, r)
@@ -83,12 +84,12 @@ func handleLogin(op *operators) http.HandlerFunc {
 			respondError(w, r, err)
 			return
 		}
-		attempt, err := op.throttles.beginLogin(ipKey(op.ipOf(r)), current)
+		attempt, err := op.throttles.beginLogin(ipKey(op.ipOf(r)), current, op.deviceToken(r, current))
 		if err != nil {
 			respondError(w, r, err)
 			return
 		}
-		defer attempt.Done(false) // no-op once the outcome is recorded
+		defer attempt.Cancel() // no-op once the outcome is recorded
 		ctx := r.Context()
 		l, index, err := op.findLoginByEmail(ctx, req.Email)
 		if err != nil && !errors.Is(err, persistence.ErrNotFound) {
@@ -101,7 +102,7 @@ func handleLogin(op *operators) http.HandlerFunc {
 			hash = l.AuthHash
 		}
 		authKey, _ := keys.DecodeBase64Len(req.AuthKey, keys.KeySize)
-		ok, err := keys.VerifyAuthKey(hash, authKey)
+		ok, err := op.argon.verifyAuthKey(ctx, attempt.trusted, hash, authKey)
 		if err != nil {
 			respondError(w, r, err)
 			return
@@ -116,6 +117,7 @@ func handleLogin(op *operators) http.HandlerFunc {
 			respondError(w, r, err)
 			return
 		}
+		l.EmailIndex = index // RecordLogin re-indexed it; the device cookie follows
 		s, token := op.newSession(l.ID)
 		if err := op.store.CreateSession(ctx, s); err != nil {
 			respondError(w, r, err)

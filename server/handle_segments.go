@@ -130,7 +130,7 @@ func handleGetSegment(op *operators) http.HandlerFunc {
 		h := w.Header()
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, max-age=31536000, immutable")
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, etag) {
+		if etagMatches(r.Header.Get("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}

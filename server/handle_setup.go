@@ -122,7 +122,7 @@ func handleSetup(op *operators) http.HandlerFunc {
 			respondError(w, r, err)
 			return
 		}
-		creds, err := req.Credentials.credentials()
+		creds, err := req.Credentials.credentials(r.Context(), op.argon)
 		if err != nil {
 			respondError(w, r, err)
 			return

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -45,6 +44,8 @@ type operators struct {
 	store     persistence.Store
 	now       func() time.Time
 	throttles *throttles
+	// argon runs every argon2id verification and hash.
+	argon *argonPool
 	// ipOf is the client address of a request (clientIP).
 	ipOf func(*http.Request) netip.Addr
 	// instance and previous are the keys of OFFEN_SECRET and of
@@ -81,6 +82,7 @@ func newOperators(logger *slog.Logger, opts Options, store persistence.Store, ma
 		store:        store,
 		now:          now,
 		throttles:    newThrottles(now, DefaultThrottleLimits()),
+		argon:        newArgonPool(opts.Argon2Workers, argonQueueWait),
 		ipOf:         clientIP,
 		publicURL:    strings.TrimSuffix(opts.PublicURL, "/"),
 		secure:       opts.secure(),
@@ -368,17 +370,16 @@ func (op *operators) canCreateAccounts(ctx context.Context, l persistence.Login)
 // §7.1 "reauth"): throttled like a login and counted as a failed one when
 // wrong (401).
 func (op *operators) reauthenticate(r *http.Request, l persistence.Login, currentAuthKey string) error {
-	attempt, err := op.throttles.beginLogin(ipKey(op.ipOf(r)), l.EmailIndex)
+	attempt, err := op.throttles.beginLogin(ipKey(op.ipOf(r)), l.EmailIndex, op.deviceToken(r, l.EmailIndex))
 	if err != nil {
 		return err
 	}
 	authKey, err := keys.DecodeBase64Len(currentAuthKey, keys.KeySize)
 	ok := false
 	if err == nil && !l.Pending() {
-		ok, err = keys.VerifyAuthKey(l.AuthHash, authKey)
-		if err != nil {
-			attempt.Done(false)
-			return fmt.Errorf("verify auth key: %w", err)
+		if ok, err = op.argon.verifyAuthKey(r.Context(), attempt.trusted, l.AuthHash, authKey); err != nil {
+			attempt.Cancel()
+			return err
 		}
 	}
 	attempt.Done(ok)
@@ -485,6 +486,7 @@ func (op *operators) respondLoginState(w http.ResponseWriter, r *http.Request, s
 	}
 	if token != "" {
 		op.setSessionCookie(w, token)
+		op.setDeviceCookie(w, r, l.EmailIndex)
 	}
 	respondJSON(w, r, status, st)
 }

@@ -119,6 +119,7 @@ type call struct {
 	method, path string
 	body         any
 	cookie       string // value of the login cookie
+	device       string // value of the device cookie
 	ip           string // client address, 192.0.2.10 when empty
 	headers      map[string]string
 }
@@ -130,6 +131,8 @@ type reply struct {
 	// cookie is the login cookie the reply set ("" when none).
 	cookie    string
 	setCookie *http.Cookie
+	// device is the device cookie the reply set ("" when none).
+	device string
 }
 
 func (in *instance) do(c call) reply {
@@ -160,6 +163,9 @@ func (in *instance) do(c call) reply {
 	if c.cookie != "" {
 		r.AddCookie(&http.Cookie{Name: "login", Value: c.cookie})
 	}
+	if c.device != "" {
+		r.AddCookie(&http.Cookie{Name: "device", Value: c.device})
+	}
 	for k, v := range c.headers {
 		if k == "Host" {
 			r.Host = v
@@ -177,9 +183,12 @@ func (in *instance) do(c call) reply {
 	b, _ := io.ReadAll(res.Body)
 	out := reply{status: res.StatusCode, body: b, header: res.Header}
 	for _, ck := range res.Cookies() {
-		if ck.Name == "login" {
+		switch ck.Name {
+		case "login":
 			out.setCookie = ck
 			out.cookie = ck.Value
+		case "device":
+			out.device = ck.Value
 		}
 	}
 	return out

@@ -49,7 +49,7 @@ var hkdfLabels = [][2]string{
 	{"offen/v1/recovery", "wrap"}, {"offen/v1/recovery", "proof"},
 	{"offen/v1/invite", "wrap"}, {"offen/v1/invite", "token"},
 	{"offen/v1/e1", "user-secret"},
-	{"offen/v1/instance", "email-index"}, {"offen/v1/instance", "fake-salt"}, {"offen/v1/instance", "certificates"},
+	{"offen/v1/instance", "email-index"}, {"offen/v1/instance", "fake-salt"}, {"offen/v1/instance", "certificates"}, {"offen/v1/instance", "device"},
 	{"offen/v1/rollup", "rollup"}, {"offen/v1/segment", "segment"},
 	{"", ""},
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/offen/offen/keys"
+	"github.com/offen/offen/keys/segment"
 	"github.com/offen/offen/persistence/persistencetest"
 	"github.com/offen/offen/persistence/relational"
 )
@@ -303,6 +304,20 @@ func matrixRoutes() []matrixRoute {
 					t.Errorf("got %s", r.body)
 				}
 			}},
+		{method: "GET", path: "/api/accounts/{id}/secrets?keys=" + strings.Repeat("0", 32), class: "grant", ok: 200},
+		{method: "GET", path: "/api/accounts/{id}/events?start=0", class: "grant", ok: 200,
+			check: func(t *testing.T, w *roleWorld, p string, r reply) {
+				if bytes.Count(r.body, []byte(`"payload":"a1.`)) != 2 {
+					t.Errorf("got %s, want the two events", r.body)
+				}
+			}},
+		{method: "GET", path: "/api/accounts/{id}/segments", class: "grant", ok: 200},
+		{method: "GET", path: "/api/accounts/{id}/segments/{period}/events", class: "grant", ok: 200},
+		{method: "PUT", path: "/api/accounts/{id}/segments/{period}", class: "grant", ok: 201, mutates: true, isolated: true,
+			body: func(*testing.T, *roleWorld, string) any {
+				_, digest, _ := segment.Coverage(nil)
+				return map[string]any{"version": 1, "count": 0, "digest": digest, "segment": sealed(32)}
+			}},
 		{method: "POST", path: "/api/accounts/{id}/retire", class: "admin", ok: 204, mutates: true, isolated: true, body: reauth},
 		{method: "PUT", path: "/api/accounts/{id}/allowed-origins", class: "admin", ok: 200, mutates: true, isolated: true,
 			body: func(*testing.T, *roleWorld, string) any {
@@ -344,7 +359,10 @@ func matrixRoutes() []matrixRoute {
 
 func (w *roleWorld) request(t *testing.T, rt matrixRoute, p string, ip string) reply {
 	t.Helper()
-	path := strings.NewReplacer("{id}", w.target(p), "{viewer}", w.ops["viewer"].loginID, "{admin}", w.ops["admin"].loginID).Replace(rt.path)
+	// {period}: a closed day without events, three days back.
+	period := w.clock.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
+	path := strings.NewReplacer("{id}", w.target(p), "{viewer}", w.ops["viewer"].loginID, "{admin}", w.ops["admin"].loginID,
+		"{period}", period).Replace(rt.path)
 	var body any
 	if rt.body != nil {
 		body = rt.body(t, w, p)

@@ -46,6 +46,10 @@ type Options struct {
 	Locale string
 	// Retention is how long events are kept (OFFEN_APP_RETENTION).
 	Retention time.Duration
+	// Argon2Workers is how many argon2id runs (19 MiB each) may go on at
+	// once, for logins, re-authentication and new passwords; 0 means
+	// DefaultArgonWorkers.
+	Argon2Workers int
 	// Now is the clock of sessions and throttles; nil means time.Now.
 	Now func() time.Time
 }

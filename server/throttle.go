@@ -198,11 +198,13 @@ func (bt *budgetTable) End(now time.Time, key string, failed bool) {
 	}
 }
 
-// backoffEntry counts consecutive failures and when the next try is allowed.
+// backoffEntry counts consecutive failures and when the next try is allowed;
+// inflight marks an attempt reserved and not yet settled.
 type backoffEntry struct {
 	failures int
 	last     time.Time
 	until    time.Time
+	inflight bool
 }
 
 // backoffTable makes each consecutive failure for a key double the wait
@@ -218,7 +220,7 @@ func newBackoffTable(base, max, forget time.Duration, maxKeys int) *backoffTable
 	bt.table = newTable(maxKeys,
 		func(time.Time) *backoffEntry { return &backoffEntry{} },
 		func(e *backoffEntry, now time.Time) bool {
-			return !now.Before(e.until) && now.Sub(e.last) >= forget
+			return !e.inflight && !now.Before(e.until) && now.Sub(e.last) >= forget
 		},
 	)
 	return bt
@@ -250,22 +252,84 @@ func (bt *backoffTable) Wait(now time.Time, key string) time.Duration {
 func (bt *backoffTable) Fail(now time.Time, key string) {
 	bt.mu.Lock()
 	defer bt.mu.Unlock()
-	e, ok := bt.get(now, key)
-	if !ok {
-		return
+	if e, ok := bt.get(now, key); ok {
+		bt.fail(e, now)
 	}
-	if bt.idle(e, now) {
+}
+
+// fail records a failure on e. The caller holds bt.mu.
+func (bt *backoffTable) fail(e *backoffEntry, now time.Time) {
+	if !e.inflight && bt.idle(e, now) {
 		*e = backoffEntry{}
 	}
 	e.failures++
-	wait := bt.max
-	if e.failures <= 62 {
-		if d := bt.base << (e.failures - 1); d > 0 && d < bt.max {
-			wait = d
+	e.last = now
+	e.until = now.Add(bt.waitAfter(e.failures))
+}
+
+// waitAfter is the wait after n consecutive failures.
+func (bt *backoffTable) waitAfter(n int) time.Duration {
+	if n <= 62 {
+		if d := bt.base << (n - 1); d > 0 && d < bt.max {
+			return d
 		}
 	}
-	e.last = now
-	e.until = now.Add(wait)
+	return bt.max
+}
+
+// Reserve admits one attempt for key unless its backoff runs or another
+// attempt is under way; Settle must follow. Counting the attempt when it
+// starts is what keeps parallel attempts from passing the backoff together:
+// the others are refused with the wait a failure would bring. reserved is
+// false when the table is full of live entries and nothing was recorded
+// (as in Fail).
+func (bt *backoffTable) Reserve(now time.Time, key string) (wait time.Duration, reserved, ok bool) {
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	bt.maybeSweep(now, time.Minute)
+	e, ok := bt.get(now, key)
+	if !ok {
+		return 0, false, true
+	}
+	if e.inflight {
+		n := e.failures + 1
+		if now.Sub(e.last) >= bt.forget {
+			n = 1
+		}
+		return bt.waitAfter(n), false, false
+	}
+	if now.Before(e.until) {
+		return e.until.Sub(now), false, false
+	}
+	e.inflight = true
+	return 0, true, true
+}
+
+// outcome settles a reserved attempt.
+type outcome int
+
+const (
+	// attemptUnchecked: the attempt ended before its key was checked.
+	attemptUnchecked outcome = iota
+	attemptFailed
+	attemptSucceeded
+)
+
+// Settle ends an attempt that Reserve admitted with reserved true.
+func (bt *backoffTable) Settle(now time.Time, key string, o outcome) {
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	e, ok := bt.entries[key]
+	if !ok {
+		return
+	}
+	e.inflight = false
+	switch o {
+	case attemptSucceeded:
+		delete(bt.entries, key)
+	case attemptFailed:
+		bt.fail(e, now)
+	}
 }
 
 // Clear forgets the failures of key.
@@ -350,47 +414,82 @@ func newThrottles(now func() time.Time, l ThrottleLimits) *throttles {
 	}
 }
 
-// loginAttempt is an admitted login or re-authentication attempt; Done must
-// be called exactly once with its outcome.
+// loginAttempt is an admitted login or re-authentication attempt; Done or
+// Cancel ends it, whichever comes first.
 type loginAttempt struct {
-	t        *throttles
-	identity string
-	pair     string
-	done     bool
+	t         *throttles
+	budgetKey string
+	pair      string
+	reserved  bool
+	// trusted: the browser holds a device token for the login.
+	trusted bool
+	done    bool
 }
 
 // beginLogin admits a login attempt (or re-authentication) from ip for
-// identity (the e-mail index, also for unknown addresses). It checks, in
-// order, the per-IP bucket (which every attempt drains), the backoff of this
-// identity from this IP, and the identity's failure budget; a refusal is a
-// *throttledError.
-func (t *throttles) beginLogin(ip, identity string) (*loginAttempt, error) {
+// identity (the e-mail index, also for unknown addresses). device is the
+// browser's device token when it holds a valid one for identity, else "".
+// It checks, in order, the per-IP bucket (which every attempt drains), the
+// backoff, and the failure budget; a refusal is a *throttledError.
+//
+// Without a device token the backoff is per identity and IP and the budget
+// per identity; with one, both are the token's own (keys/PROTOCOL.md §14),
+// so that strangers draining the identity's budget do not lock out the
+// browsers its owner signed in with, and guesses made with a stolen token
+// are bounded as tightly as those made without.
+func (t *throttles) beginLogin(ip, identity, device string) (*loginAttempt, error) {
 	now := t.now()
 	if wait, ok := t.loginIP.Allow(now, ip); !ok {
 		return nil, throttled(wait)
 	}
-	pair := identity + "\x00" + ip
-	if wait := t.loginBackoff.Wait(now, pair); wait > 0 {
+	a := &loginAttempt{t: t, budgetKey: identity, pair: identity + "\x00" + ip}
+	if device != "" {
+		a.trusted = true
+		a.budgetKey = "device\x00" + device
+		a.pair = a.budgetKey
+	}
+	wait, reserved, ok := t.loginBackoff.Reserve(now, a.pair)
+	if !ok {
 		return nil, throttled(wait)
 	}
-	if wait, ok := t.loginBudget.Begin(now, identity); !ok {
+	a.reserved = reserved
+	if wait, ok := t.loginBudget.Begin(now, a.budgetKey); !ok {
+		if reserved {
+			t.loginBackoff.Settle(now, a.pair, attemptUnchecked)
+		}
 		return nil, throttled(wait)
 	}
-	return &loginAttempt{t: t, identity: identity, pair: pair}, nil
+	return a, nil
 }
 
-// Done records the outcome: success clears the backoff and costs no budget.
+// Done records that the key was checked: success clears the backoff and
+// costs no budget, failure extends the backoff and takes a token.
 func (a *loginAttempt) Done(success bool) {
+	o := attemptFailed
+	if success {
+		o = attemptSucceeded
+	}
+	a.settle(o)
+}
+
+// Cancel ends an attempt whose key was never checked (the store failed or
+// the argon2 pool refused): it costs neither backoff nor budget, as no
+// guess was made.
+func (a *loginAttempt) Cancel() { a.settle(attemptUnchecked) }
+
+func (a *loginAttempt) settle(o outcome) {
 	if a == nil || a.done {
 		return
 	}
 	a.done = true
 	now := a.t.now()
-	a.t.loginBudget.End(now, a.identity, !success)
-	if success {
-		a.t.loginBackoff.Clear(a.pair)
-	} else {
+	a.t.loginBudget.End(now, a.budgetKey, o == attemptFailed)
+	if a.reserved {
+		a.t.loginBackoff.Settle(now, a.pair, o)
+	} else if o == attemptFailed {
 		a.t.loginBackoff.Fail(now, a.pair)
+	} else if o == attemptSucceeded {
+		a.t.loginBackoff.Clear(a.pair)
 	}
 }
 

@@ -4,11 +4,17 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,34 +191,191 @@ func TestBudgetCountsOnlyFailuresAndInflight(t *testing.T) {
 	}
 }
 
+func TestBackoffReserveSettle(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	bt := newBackoffTable(time.Second, 15*time.Minute, time.Hour, 100)
+	reserve := func() (time.Duration, bool) {
+		wait, _, ok := bt.Reserve(clock.Now(), "k")
+		return wait, ok
+	}
+	if _, ok := reserve(); !ok {
+		t.Fatal("first attempt refused")
+	}
+	// A second attempt while the first is under way waits as if the first
+	// had failed.
+	if wait, ok := reserve(); ok || wait != time.Second {
+		t.Fatalf("parallel attempt: got ok %v, wait %v; want refused for 1s", ok, wait)
+	}
+	bt.Settle(clock.Now(), "k", attemptFailed)
+	if wait, ok := reserve(); ok || wait != time.Second {
+		t.Fatalf("after a failure: got ok %v, wait %v; want refused for 1s", ok, wait)
+	}
+	clock.Advance(time.Second)
+	if _, ok := reserve(); !ok {
+		t.Fatal("refused after the backoff")
+	}
+	if wait, ok := reserve(); ok || wait != 2*time.Second {
+		t.Fatalf("parallel attempt after one failure: got ok %v, wait %v; want refused for 2s", ok, wait)
+	}
+	// An attempt that checked nothing costs nothing.
+	bt.Settle(clock.Now(), "k", attemptUnchecked)
+	if _, ok := reserve(); !ok {
+		t.Fatal("refused after an unchecked attempt")
+	}
+	bt.Settle(clock.Now(), "k", attemptSucceeded)
+	if got := bt.Len(); got != 0 {
+		t.Errorf("got %d entries after success, want 0", got)
+	}
+}
+
+func TestArgonPool(t *testing.T) {
+	t.Parallel()
+	p := newArgonPool(1, time.Minute)
+	hold, held := make(chan struct{}), make(chan struct{})
+	go p.run(t.Context(), false, func() { close(held); <-hold })
+	<-held
+	queued := func(lane int) int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.queues[lane])
+	}
+	waitQueued := func(lane, n int) {
+		for queued(lane) < n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	order := make(chan string, 2)
+	done := make(chan error, 2)
+	go func() { done <- p.run(t.Context(), false, func() { order <- "stranger" }) }()
+	waitQueued(1, 1)
+	go func() { done <- p.run(t.Context(), true, func() { order <- "owner" }) }()
+	waitQueued(0, 1)
+
+	// The queue of strangers is full at 16 per worker: the next is refused
+	// at once, with a Retry-After.
+	var fillers sync.WaitGroup
+	for range argonQueuePerWorker - 1 {
+		fillers.Go(func() { p.run(t.Context(), false, func() {}) })
+	}
+	waitQueued(1, argonQueuePerWorker)
+	var te *throttledError
+	if err := p.run(t.Context(), false, func() { t.Error("ran past a full queue") }); !errors.As(err, &te) || te.retryAfter <= 0 {
+		t.Errorf("full queue: got %v, want a throttledError", err)
+	}
+	// A canceled request leaves the queue.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.run(ctx, true, func() { t.Error("ran a canceled request") }); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: got %v, want context.Canceled", err)
+	}
+	if got := queued(0); got != 1 {
+		t.Errorf("got %d trusted runs queued, want 1", got)
+	}
+
+	// The owner, queued after the stranger, runs first.
+	close(hold)
+	if first, second := <-order, <-order; first != "owner" || second != "stranger" {
+		t.Errorf("got %s before %s, want the owner first", first, second)
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	fillers.Wait()
+	if got := p.runs.Load(); got != 3+argonQueuePerWorker-1 {
+		t.Errorf("got %d runs, want %d", got, 3+argonQueuePerWorker-1)
+	}
+}
+
+// TestArgonOnlyInPool: every argon2id run of the server goes through the
+// pool, so no route can run more than its workers at once.
+func TestArgonOnlyInPool(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == "argon.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "keys" && (sel.Sel.Name == "HashAuthKey" || sel.Sel.Name == "VerifyAuthKey") {
+					t.Errorf("%s: keys.%s outside the argon2 pool", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+}
+
+func TestArgonPoolWaitEnds(t *testing.T) {
+	t.Parallel()
+	p := newArgonPool(1, 10*time.Millisecond)
+	hold, held := make(chan struct{}), make(chan struct{})
+	defer close(hold)
+	go p.run(t.Context(), false, func() { close(held); <-hold })
+	<-held
+	var te *throttledError
+	if err := p.run(t.Context(), false, func() { t.Error("ran while the worker was busy") }); !errors.As(err, &te) {
+		t.Fatalf("got %v, want a throttledError once the wait ends", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queues[1]) != 0 {
+		t.Error("a run that gave up is still queued")
+	}
+}
+
+// attackDay replays a day of the strongest attack the throttles allow on th:
+// attempt i comes from the address, for the identity and with the device
+// token that who returns, and fails; each refusal waits as long as it says.
+// It returns the number of attempts admitted.
+func attackDay(t *testing.T, clock *fakeClock, th *throttles, who func(i int) (ip, identity, device string)) int {
+	t.Helper()
+	start := clock.Now()
+	accepted := 0
+	for i := 0; clock.Now().Sub(start) <= 24*time.Hour; i++ {
+		a, err := th.beginLogin(who(i))
+		if err != nil {
+			var te *throttledError
+			if !errors.As(err, &te) {
+				t.Fatalf("got %v, want a throttledError", err)
+			}
+			clock.Advance(max(te.retryAfter, time.Millisecond))
+			continue
+		}
+		accepted++
+		a.Done(false)
+	}
+	return accepted
+}
+
+// freshIP is the i-th of distinct addresses.
+func freshIP(i int) string { return fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff) }
+
 // TestLoginDayOfMaximalAttack replays a day of the strongest attack the
 // throttles allow, with an injected clock, and counts the attempts that
-// reach the password check against the bounds of PROTOCOL §7.5: 14,410
-// attempts per IP, 174 wrong guesses per login (P11).
+// reach the password check against the bounds of keys/PROTOCOL.md §14:
+// 14,410 attempts per IP, 174 wrong guesses per login, 107 per login and
+// IP (P11).
 func TestLoginDayOfMaximalAttack(t *testing.T) {
 	t.Parallel()
-	const day = 24 * time.Hour
 
 	t.Run("one address, every guess a fresh login", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		th := newThrottles(clock.Now, DefaultThrottleLimits())
-		start := clock.Now()
-		accepted, i := 0, 0
-		for clock.Now().Sub(start) <= day {
-			a, err := th.beginLogin("192.0.2.1", fmt.Sprintf("login-%d", i))
-			i++
-			if err != nil {
-				var te *throttledError
-				if !errors.As(err, &te) {
-					t.Fatalf("got %v, want a throttledError", err)
-				}
-				clock.Advance(max(te.retryAfter, time.Millisecond))
-				continue
-			}
-			accepted++
-			a.Done(false)
-		}
+		accepted := attackDay(t, clock, newThrottles(clock.Now, DefaultThrottleLimits()), func(i int) (string, string, string) {
+			return "192.0.2.1", fmt.Sprintf("login-%d", i), ""
+		})
 		t.Logf("one address, a day: %d attempts reached the password check", accepted)
 		if accepted > 14_410 {
 			t.Errorf("got %d attempts from one address in a day, want at most 14410", accepted)
@@ -225,22 +388,9 @@ func TestLoginDayOfMaximalAttack(t *testing.T) {
 	t.Run("one login, every guess from a fresh address", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		th := newThrottles(clock.Now, DefaultThrottleLimits())
-		start := clock.Now()
-		accepted, i := 0, 0
-		for clock.Now().Sub(start) <= day {
-			ip := fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff)
-			i++
-			a, err := th.beginLogin(ip, "victim")
-			if err != nil {
-				var te *throttledError
-				errors.As(err, &te)
-				clock.Advance(max(te.retryAfter, time.Millisecond))
-				continue
-			}
-			accepted++
-			a.Done(false)
-		}
+		accepted := attackDay(t, clock, newThrottles(clock.Now, DefaultThrottleLimits()), func(i int) (string, string, string) {
+			return freshIP(i), "victim", ""
+		})
 		t.Logf("one login from fresh addresses, a day: %d guesses checked", accepted)
 		if accepted > 174 {
 			t.Errorf("got %d wrong guesses on one login in a day, want at most 174", accepted)
@@ -253,20 +403,9 @@ func TestLoginDayOfMaximalAttack(t *testing.T) {
 	t.Run("one login from one address", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		th := newThrottles(clock.Now, DefaultThrottleLimits())
-		start := clock.Now()
-		accepted := 0
-		for clock.Now().Sub(start) <= day {
-			a, err := th.beginLogin("192.0.2.1", "victim")
-			if err != nil {
-				var te *throttledError
-				errors.As(err, &te)
-				clock.Advance(max(te.retryAfter, time.Millisecond))
-				continue
-			}
-			accepted++
-			a.Done(false)
-		}
+		accepted := attackDay(t, clock, newThrottles(clock.Now, DefaultThrottleLimits()), func(int) (string, string, string) {
+			return "192.0.2.1", "victim", ""
+		})
 		t.Logf("one login from one address, a day: %d guesses checked", accepted)
 		// The backoff reaches its 15-minute cap after 11 failures: about
 		// 11 + 24h/15min guesses, well under the budget.
@@ -276,6 +415,30 @@ func TestLoginDayOfMaximalAttack(t *testing.T) {
 	})
 }
 
+// TestLoginDayWithStolenDeviceToken: whoever holds a browser's device token
+// guesses under that token's own backoff and budget, from any number of
+// addresses, and leaves the login's shared budget alone.
+func TestLoginDayWithStolenDeviceToken(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	th := newThrottles(clock.Now, DefaultThrottleLimits())
+	accepted := attackDay(t, clock, th, func(i int) (string, string, string) {
+		return freshIP(i), "victim", "stolen"
+	})
+	t.Logf("a stolen device token from fresh addresses, a day: %d guesses checked", accepted)
+	if accepted > 11+96 {
+		t.Errorf("got %d guesses, want at most %d (the token's backoff)", accepted, 11+96)
+	}
+	for range 30 {
+		a, err := th.beginLogin("203.0.113.9", "victim", "")
+		if err != nil {
+			t.Fatalf("the login's shared budget was drained by the token's guesses: %v", err)
+		}
+		a.Done(false)
+		clock.Advance(time.Hour)
+	}
+}
+
 func TestFloodDoesNotLockOutRealUser(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
@@ -283,7 +446,7 @@ func TestFloodDoesNotLockOutRealUser(t *testing.T) {
 	// 50 attempts per second for 5 s from one address.
 	admitted := 0
 	for range 250 {
-		if a, err := th.beginLogin("198.51.100.7", "operator"); err == nil {
+		if a, err := th.beginLogin("198.51.100.7", "operator", ""); err == nil {
 			admitted++
 			a.Done(false)
 		}
@@ -292,7 +455,7 @@ func TestFloodDoesNotLockOutRealUser(t *testing.T) {
 	if admitted > 250/20 {
 		t.Errorf("got %d of 250 admitted, want at most 5%%", admitted)
 	}
-	a, err := th.beginLogin("203.0.113.9", "operator")
+	a, err := th.beginLogin("203.0.113.9", "operator", "")
 	if err != nil {
 		t.Fatalf("real user from another address: got %v, want admitted", err)
 	}

@@ -4,6 +4,8 @@
 package server
 
 import (
+	"context"
+
 	"github.com/offen/offen/keys"
 	"github.com/offen/offen/persistence"
 )
@@ -60,13 +62,13 @@ func (c credentialsRequest) check(fields map[string]string, prefix string) {
 }
 
 // credentials turns checked request credentials into what is stored: the
-// argon2id1 hash of the auth key and SHA-256 of the proof.
-func (c credentialsRequest) credentials() (persistence.Credentials, error) {
+// argon2id1 hash of the auth key (made in pool) and SHA-256 of the proof.
+func (c credentialsRequest) credentials(ctx context.Context, pool *argonPool) (persistence.Credentials, error) {
 	salt, err := keys.DecodeBase64Len(c.Salt, keys.KDFSaltSize)
 	if err != nil {
 		return persistence.Credentials{}, badRequest("malformed salt")
 	}
-	authHash, err := hashAuthKey(c.AuthKey)
+	authHash, err := pool.hashAuthKey(ctx, false, c.AuthKey)
 	if err != nil {
 		return persistence.Credentials{}, err
 	}
@@ -82,12 +84,4 @@ func (c credentialsRequest) credentials() (persistence.Credentials, error) {
 		RecoveryWrappedLoginKey: c.RecoveryWrappedLoginKey,
 		RecoveryProofHash:       hashHex(proof),
 	}, nil
-}
-
-func hashAuthKey(encoded string) (string, error) {
-	authKey, err := keys.DecodeBase64Len(encoded, keys.KeySize)
-	if err != nil {
-		return "", badRequest("malformed auth key")
-	}
-	return keys.HashAuthKey(authKey)
 }

@@ -27,11 +27,12 @@ function Header ({ i18n }) {
       <a class="brand" href="/">${t('dashboard.brand')}</a>
       <nav aria-label=${t('dashboard.nav.label')}>
         <ul class="nav-list">
-          <li><a href="/auditorium/" aria-current=${here('/auditorium/')}>${t('dashboard.nav.auditorium')}</a></li>
           ${signedIn
-            ? html`<li><a href="/console/" aria-current=${here('/console/')}>${t('dashboard.nav.console')}</a></li>
+            ? html`<li><a href="/auditorium/" aria-current=${here('/auditorium/')}>${t('dashboard.nav.dashboard')}</a></li>
+                <li><a href="/console/" aria-current=${here('/console/')}>${t('dashboard.nav.console')}</a></li>
                 <li><button type="button" class="link-button" onClick=${() => session.logout()}>${t('dashboard.nav.logout')}</button></li>`
-            : html`<li><a href="/login/" aria-current=${here('/login/')}>${t('dashboard.nav.login')}</a></li>`}
+            : html`<li><a href="/auditorium/" aria-current=${here('/auditorium/')}>${t('dashboard.nav.auditorium')}</a></li>
+                <li><a href="/login/" aria-current=${here('/login/')}>${t('dashboard.nav.login')}</a></li>`}
         </ul>
       </nav>
       <${LanguageSwitch} i18n=${i18n} />
@@ -64,18 +65,21 @@ function LanguageSwitch ({ i18n }) {
 
 function Shell ({ i18n, live }) {
   const { route } = useRoute()
+  const session = useSession()
+  // /auditorium/ is the operator's dashboard when signed in, the visitor's own data when not
+  const titleKey = route && ((session.status === READY || session.status === 'locked') && route.titleSignedIn ? route.titleSignedIn : route.title)
   const mainRef = useRef(null)
   const first = useRef(true)
   const Page = route ? route.page : NotFound
   useEffect(() => {
-    const title = route ? i18n.t(route.title) : i18n.t('dashboard.notFound')
+    const title = route ? i18n.t(titleKey) : i18n.t('dashboard.notFound')
     document.title = `${title} – ${i18n.t('dashboard.brand')}`
     if (first.current) {
       first.current = false
       return
     }
     if (mainRef.current) mainRef.current.focus()
-  }, [route, i18n])
+  }, [route, titleKey, i18n])
   return html`<div class="shell">
     <a class="skip-link" href="#main">${i18n.t('dashboard.skip')}</a>
     <${Header} i18n=${i18n} />

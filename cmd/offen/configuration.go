@@ -42,6 +42,7 @@ type Config struct {
 		AutoTLS          []string `env:"OFFEN_SERVER_AUTOTLS" default:"" help:"comma-separated host names to request certificates for (autocert)"`
 		LetsEncryptEmail string   `env:"OFFEN_SERVER_LETSENCRYPTEMAIL" default:"" help:"contact address given to the ACME directory"`
 		ACMEDirectory    string   `env:"OFFEN_SERVER_ACMEDIRECTORY" default:"https://acme-v02.api.letsencrypt.org/directory" help:"ACME directory URL (Let's Encrypt by default)"`
+		Argon2Workers    int      `env:"OFFEN_SERVER_ARGON2WORKERS" default:"0" help:"password checks (argon2id, 19 MiB each) run at once for logins and new passwords; 0 means one per CPU core, at most 2"`
 	}
 	Database struct {
 		Dialect           string `env:"OFFEN_DATABASE_DIALECT" default:"sqlite3" help:"sqlite3, mysql or postgres"`
@@ -398,6 +399,9 @@ func (c *Config) Validate() error {
 	}
 	if u, err := url.Parse(s.ACMEDirectory); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("OFFEN_SERVER_ACMEDIRECTORY", "%q is not an http or https URL", s.ACMEDirectory)
+	}
+	if s.Argon2Workers < 0 || s.Argon2Workers > 256 {
+		bad("OFFEN_SERVER_ARGON2WORKERS", "%d must be between 0 and 256", s.Argon2Workers)
 	}
 
 	d := &c.Database

@@ -320,6 +320,7 @@ func TestConfigValidation(t *testing.T) {
 		{"dialect", map[string]string{"OFFEN_DATABASE_DIALECT": "oracle"}, []string{`OFFEN_DATABASE_DIALECT: "oracle" must be sqlite3, mysql or postgres`}},
 		{"connection string", map[string]string{"OFFEN_DATABASE_CONNECTIONSTRING": " "}, []string{"OFFEN_DATABASE_CONNECTIONSTRING: must not be empty"}},
 		{"retries negative", map[string]string{"OFFEN_DATABASE_CONNECTIONRETRIES": "-1"}, []string{"OFFEN_DATABASE_CONNECTIONRETRIES: -1 must not be negative"}},
+		{"argon2 workers negative", map[string]string{"OFFEN_SERVER_ARGON2WORKERS": "-1"}, []string{"OFFEN_SERVER_ARGON2WORKERS: -1 must be between 0 and 256"}},
 		{"retries not a number", map[string]string{"OFFEN_DATABASE_CONNECTIONRETRIES": "many"}, []string{`OFFEN_DATABASE_CONNECTIONRETRIES="many": must be a whole number`}},
 		{"secret not base64", map[string]string{"OFFEN_SECRET": "not base64!"}, []string{"OFFEN_SECRET: is not base64"}},
 		{"secret short", map[string]string{"OFFEN_SECRET": base64.StdEncoding.EncodeToString(make([]byte, 16))}, []string{"OFFEN_SECRET: decodes to 16 bytes, want at least 32"}},

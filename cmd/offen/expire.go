@@ -37,8 +37,8 @@ func newExpireCmd(a *app) *cobra.Command {
 					fmt.Fprintln(out, "another instance is expiring data right now; nothing done")
 					return nil
 				}
-				fmt.Fprintf(out, "expired data older than %s: %d events, %d secrets, %d tombstones, %d sessions, %d tokens\n",
-					cfg.App.Retention, res.Events, res.Secrets, res.Tombstones, res.Sessions, res.Tokens)
+				fmt.Fprintf(out, "expired data older than %s: %d events, %d secrets, %d segments, %d tombstones, %d sessions, %d tokens\n",
+					cfg.App.Retention, res.Events, res.Secrets, res.Segments, res.Tombstones, res.Sessions, res.Tokens)
 				return nil
 			})
 		},

@@ -82,7 +82,7 @@ func TestTwoInstancesOnOneDatabase(t *testing.T) {
 
 				outputs := runConcurrently(t, vars, "expire")
 				var events, sessions, skipped int
-				done := regexp.MustCompile(`: (\d+) events, \d+ secrets, \d+ tombstones, (\d+) sessions`)
+				done := regexp.MustCompile(`: (\d+) events, \d+ secrets, \d+ segments, \d+ tombstones, (\d+) sessions`)
 				for _, out := range outputs {
 					if m := done.FindStringSubmatch(out); m != nil {
 						e, _ := strconv.Atoi(m[1])

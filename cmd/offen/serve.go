@@ -144,6 +144,7 @@ func (a *app) serveWith(ctx context.Context, cfg Config, o serveOptions) error {
 		InstanceOrigins: autoTLSOrigins(cfg.Server.AutoTLS),
 		Locale:          cfg.App.Locale,
 		Retention:       cfg.App.Retention.Duration(),
+		Argon2Workers:   cfg.Server.Argon2Workers,
 	}, store, mail, loc, auditorium.FS(), script.FS)
 	listen, err := listenOptions(cfg, o.host, store, logger)
 	if err != nil {
@@ -169,7 +170,7 @@ func expireLoop(ctx context.Context, logger *slog.Logger, store persistence.Main
 		case res.Skipped:
 			logger.Debug("expire skipped: another instance holds the lease")
 		default:
-			logger.Info("expired data", "events", res.Events, "secrets", res.Secrets,
+			logger.Info("expired data", "events", res.Events, "secrets", res.Secrets, "segments", res.Segments,
 				"tombstones", res.Tombstones, "sessions", res.Sessions, "tokens", res.Tokens)
 		}
 		select {

@@ -151,8 +151,10 @@ func (s *Store) PutSegment(ctx context.Context, seg persistence.Segment) (persis
 			EventCount: seg.Count, Digest: seg.Digest, UploadedBy: seg.UploadedBy,
 			CreatedAt: now, UpdatedAt: now, Sealed: seg.Sealed,
 		}
-		// Replace rather than upsert: the three dialects share no upsert
-		// syntax, and the row lock of the delete serializes two uploads.
+		// Replace rather than upsert, as the three dialects share no upsert
+		// syntax. Of two first uploads of a period at once one fails
+		// (duplicate key, ErrConflict; or a deadlock on MySQL,
+		// ErrUnavailable); it may retry.
 		if err := tx.Exec("DELETE FROM segments WHERE account_id = ? AND period = ?", seg.AccountID, seg.Period).Error; err != nil {
 			return err
 		}

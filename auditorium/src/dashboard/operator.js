@@ -2,18 +2,24 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // The operator dashboard: account switcher, range and resolution, filters, every panel of
-// PRODUCT.md §5, a report of unreadable items, and a quiet refresh while the page is
-// visible. The root element carries data-state="loading" | "ready" | "error"; "ready" means
-// every panel of the current query has rendered (benchmarks and browser tests wait for it).
+// PRODUCT.md §5, a report of unreadable items, exports of what is shown, and a quiet refresh
+// while the page is visible. The view (account, range, dates, resolution, filters) is the
+// address (viewstate.js): every change is a history entry. The root element carries
+// data-state="loading" | "ready" | "invalid" | "error"; "ready" means every panel of the
+// current query has rendered (benchmarks and browser tests wait for it), "invalid" that the
+// custom dates are wrong and the figures shown are stale.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { html } from '../lib/html.js'
 import { useI18n } from '../lib/i18n.js'
 import { useRoute, useRouter } from '../lib/router.js'
 import { useServices } from '../lib/services.js'
-import { FilterChips, MetricsView } from './components.js'
+import { FilterChips, MetricsView, keyLabeler } from './components.js'
+import { eventsCsv, exportEventsOf } from './export.js'
 import { AccountLoader } from './loader.js'
 import { DEFAULT_RANGE, RANGES, formatDate, rangeAllowed, rangeBounds, resolutionsFor } from './ranges.js'
+import { lastAccount, readView, rememberAccount, writeView } from './viewstate.js'
+import { download } from './visitor-data.js'
 import { createDashboardMetrics } from './workers.js'
 
 export const REFRESH_MS = 30000
@@ -23,21 +29,29 @@ export function activeAccounts (login) {
   return (login.grants || []).filter(g => g.state === 'active').sort((a, b) => String(a.name).localeCompare(String(b.name)))
 }
 
-// Progress shows the latest report of the loader; data-progress holds the counts of every
-// phase ({periods: {done, total}, events: {done, total}, keys: ...}) for a loading bar.
-function Progress ({ progress }) {
-  const { t, tn } = useI18n()
+/**
+ * Progress is a loading bar with counts from onProgress({phase, done, total}) of a loader:
+ * a phase with a message of its own (dashboard.progress.<phase>, given {done} and {total})
+ * uses it, any other one a general message; without a total the bar is indeterminate.
+ */
+export function Progress ({ progress, id = 'progress' }) {
+  const i18n = useI18n()
+  const { t, tn, number } = i18n
   if (!progress) return null
-  const last = progress[progress.last] || {}
-  let text = t('dashboard.progress.account')
-  if (progress.last === 'keys') text = t('dashboard.progress.keys', { done: last.done, total: last.total })
-  else if (progress.events) text = tn('dashboard.progress.events', progress.events.done || 0)
-  const counts = { ...progress }
-  delete counts.last
-  return html`<p class="progress" role="status" data-progress=${JSON.stringify(counts)}>${text}</p>`
+  const { phase, done, total } = progress
+  const bounded = typeof done === 'number' && typeof total === 'number' && total > 0
+  const args = { done: number(done), total: number(total) }
+  let text
+  if (phase === 'events') text = bounded ? t('dashboard.progress.eventsOf', args) : tn('dashboard.progress.events', done || 0)
+  else if (i18n.has(`dashboard.progress.${phase}`)) text = t(`dashboard.progress.${phase}`, args)
+  else text = bounded ? t('dashboard.progress.of', { what: t('dashboard.progress.loading'), ...args }) : t('dashboard.progress.loading')
+  return html`<div class="progress" role="status" data-phase=${phase}>
+    <p class="progress-text" id=${id + '-text'}>${text}</p>
+    <progress class="progress-bar" aria-labelledby=${id + '-text'} max=${bounded ? total : undefined} value=${bounded ? Math.min(done, total) : undefined}></progress>
+  </div>`
 }
 
-function Toolbar ({ accounts, accountId, onAccount, range, setRange, custom, setCustom, resolution, setResolution, now, retentionMs }) {
+function Toolbar ({ accounts, accountId, onAccount, range, setRange, custom, setCustom, resolution, setResolution, now, retentionMs, invalid }) {
   const { t } = useI18n()
   const bounds = rangeBounds(range, now, custom)
   const resolutions = bounds ? resolutionsFor(bounds.from, bounds.to) : []
@@ -58,18 +72,20 @@ function Toolbar ({ accounts, accountId, onAccount, range, setRange, custom, set
     </div>
     ${range === 'custom' && html`<div>
         <label for="range-from">${t('dashboard.toolbar.from')}</label>
-        <input id="range-from" type="date" min=${min} max=${max} value=${custom.from || ''} onChange=${e => setCustom({ ...custom, from: e.currentTarget.value })} />
+        <input id="range-from" type="date" min=${min} max=${max} value=${custom.from || ''} aria-invalid=${invalid ? 'true' : undefined}
+          aria-describedby=${invalid ? 'range-invalid' : undefined} onChange=${e => setCustom({ ...custom, from: e.currentTarget.value })} />
       </div>
       <div>
         <label for="range-to">${t('dashboard.toolbar.to')}</label>
-        <input id="range-to" type="date" min=${min} max=${max} value=${custom.to || ''} onChange=${e => setCustom({ ...custom, to: e.currentTarget.value })} />
+        <input id="range-to" type="date" min=${min} max=${max} value=${custom.to || ''} aria-invalid=${invalid ? 'true' : undefined}
+          aria-describedby=${invalid ? 'range-invalid' : undefined} onChange=${e => setCustom({ ...custom, to: e.currentTarget.value })} />
       </div>`}
-    <div>
+    ${resolutions.length > 0 && html`<div>
       <label for="resolution-select">${t('dashboard.toolbar.resolution')}</label>
       <select id="resolution-select" value=${resolution || resolutions[0] || ''} onChange=${e => setResolution(e.currentTarget.value)}>
         ${resolutions.map(r => html`<option value=${r}>${t(`dashboard.resolution.${r}`)}</option>`)}
       </select>
-    </div>
+    </div>`}
   </form>`
 }
 
@@ -112,24 +128,34 @@ export function OperatorDashboard ({ login }) {
   const router = useRouter()
   const { location } = useRoute()
   const accounts = activeAccounts(login)
-  const params = new URLSearchParams(location.search)
-  const requested = params.get('account')
-  const accountId = accounts.some(a => a.accountId === requested) ? requested : (accounts[0] && accounts[0].accountId)
+  const view = readView(location.search)
+  const has = (id) => !!id && accounts.some(a => a.accountId === id)
+  const remembered = lastAccount()
+  const accountId = has(view.account) ? view.account : has(remembered) ? remembered : (accounts[0] && accounts[0].accountId)
+  const { range, custom, filters } = view
+
+  // every change of the view is a history entry; the address is the only state
+  const go = (next, replace = false) => {
+    router.navigate(location.pathname + writeView({ ...view, account: accountId, ...next }, location.search), { replace })
+  }
+  // an address without the account names it (no entry of its own: it is the same view)
+  useEffect(() => {
+    if (!accountId) return
+    rememberAccount(accountId)
+    if (view.account !== accountId) go({}, true)
+  }, [accountId, view.account])
 
   const metrics = useMemo(() => (services.createMetrics || createDashboardMetrics)(), [services])
   useEffect(() => () => metrics.terminate(), [metrics])
 
-  const [range, setRange] = useState(DEFAULT_RANGE)
-  const [custom, setCustom] = useState({})
-  const [resolution, setResolution] = useState(null)
-  const [filters, setFilters] = useState({})
   const [loaded, setLoaded] = useState(null) // {loader, summary}
   const [progress, setProgress] = useState(null)
   const [error, setError] = useState(null)
-  const [result, setResult] = useState(null) // {m, key}
+  const [result, setResult] = useState(null) // {m, key, filters}
   const [tick, setTick] = useState(0)
   const [now, setNow] = useState(() => (services.now || Date.now)())
   const [writing, setWriting] = useState(false)
+  const [exporting, setExporting] = useState(null)
 
   // load the account
   useEffect(() => {
@@ -139,8 +165,7 @@ export function OperatorDashboard ({ login }) {
     setLoaded(null)
     setResult(null)
     setError(null)
-    setFilters({})
-    const counts = {}
+    setProgress({ phase: 'account' })
     const loader = new AccountLoader({
       api: services.api,
       session: services.session,
@@ -153,12 +178,10 @@ export function OperatorDashboard ({ login }) {
       // progress re-renders the page: at most four times a second (a million events are
       // hundreds of pages and unwrap batches)
       onProgress: p => {
-        counts[p.phase] = { done: p.done, total: p.total }
-        counts.last = p.phase
         const t = Date.now()
         if (!live || (t - shown < 250 && p.phase !== 'ready')) return
         shown = t
-        setProgress({ ...counts })
+        setProgress(p)
       },
       // the first figures: shown (as loading, with data-partial) while the history comes
       onFirst: summary => { if (live) setLoaded({ loader, summary }) }
@@ -180,9 +203,11 @@ export function OperatorDashboard ({ login }) {
   const effectiveRange = rangeAllowed(range, now, retentionMs, custom) ? range : DEFAULT_RANGE
   const bounds = rangeBounds(effectiveRange, now, custom)
   const allowedResolutions = bounds ? resolutionsFor(bounds.from, bounds.to) : []
-  const effectiveResolution = allowedResolutions.includes(resolution) ? resolution : allowedResolutions[0]
+  const effectiveResolution = allowedResolutions.includes(view.resolution) ? view.resolution : allowedResolutions[0]
   const complete = !!(loaded && loaded.summary.complete)
-  const queryKey = loaded && bounds ? JSON.stringify([accountId, bounds, effectiveResolution, filters, tick, complete]) : null
+  const question = loaded && bounds ? JSON.stringify([accountId, bounds, effectiveResolution, filters]) : null
+  // the complete figures replace the first ones as a quiet refresh does (the same question)
+  const queryKey = question && question + tick + (complete ? '' : '~')
 
   // query the workers whenever the question changes
   useEffect(() => {
@@ -197,7 +222,7 @@ export function OperatorDashboard ({ login }) {
         const at = globalThis.performance ? Math.round(performance.now()) : undefined
         if (timings.firstAt === undefined) timings.firstAt = at // ms from navigation start to the first figures
         if (complete && timings.readyAt === undefined) timings.readyAt = at
-        setResult({ m, key: queryKey, summary: loaded.loader.summary(), ms: Date.now() - started, partial: loaded.loader.partial(q) })
+        setResult({ m, key: queryKey, question, filters, bounds, summary: loaded.loader.summary(), ms: Date.now() - started, partial: loaded.loader.partial(q) })
       }, err => { if (live) setError(err) })
     return () => { live = false }
   }, [queryKey])
@@ -211,18 +236,38 @@ export function OperatorDashboard ({ login }) {
     } catch {}
   }, services.refreshMs || REFRESH_MS, !!loaded)
 
+  const invalid = effectiveRange === 'custom' && !bounds
   const ready = result && result.key === queryKey && complete
-  const state = error ? 'error' : ready ? 'ready' : 'loading'
-  const addFilter = (name, value) => setFilters({ ...filters, [name]: value })
+  const state = error ? 'error' : ready ? 'ready' : invalid && loaded ? 'invalid' : 'loading'
+  const addFilter = (name, value) => go({ filters: { ...filters, [name]: value } })
   const removeFilter = (name) => {
     const next = { ...filters }
     delete next[name]
-    setFilters(next)
+    go({ filters: next })
   }
-  const onAccount = (id) => {
-    const p = new URLSearchParams(location.search)
-    p.set('account', id)
-    router.navigate(location.pathname + '?' + p.toString(), { replace: true })
+  // custom dates start from the range shown (its last day included)
+  const setRange = (r) => {
+    const from = bounds || (result && result.bounds)
+    const start = r === 'custom' && from ? { from: formatDate(from.from), to: formatDate(Math.min(from.to, now + 1) - 1) } : {}
+    go({ range: r, custom: start, resolution: null })
+  }
+  const name = (accounts.find(a => a.accountId === accountId) || {}).name
+  const stamp = bounds ? `${formatDate(bounds.from)}_${formatDate(bounds.to - 1)}` : 'range'
+  const fileName = (what, ext) => `offen-${slug(name)}-${what}-${stamp}.${ext}`
+  const exportTable = (panel, csv) => download(fileName(panel, 'csv'), 'text/csv', csv)
+  const exportEvents = async (format) => {
+    if (!bounds || exporting) return
+    setExporting({ phase: 'events', done: 0 })
+    try {
+      const records = await exportEventsOf({ api: services.api, metrics, accountId, from: bounds.from, to: bounds.to, onProgress: setExporting })
+      if (format === 'json') download(fileName('events', 'json'), 'application/json', JSON.stringify(records, null, 2))
+      else download(fileName('events', 'csv'), 'text/csv', eventsCsv(records))
+      services.announce && services.announce(t('dashboard.export.done'))
+    } catch {
+      setError(new Error('export'))
+    } finally {
+      setExporting(null)
+    }
   }
 
   if (!accountId) {
@@ -231,22 +276,37 @@ export function OperatorDashboard ({ login }) {
       <p>${t('dashboard.operator.noAccounts')}</p>
     </section>`
   }
-  const name = (accounts.find(a => a.accountId === accountId) || {}).name
   const timings = loaded && loaded.summary.stats.timings
+  // a quiet refresh asks the same question again: its figures are not stale meanwhile
+  const stale = !!result && result.question !== question
   return html`<section class="page dashboard" data-state=${state} aria-busy=${state === 'loading' ? 'true' : 'false'}
     data-timings=${timings ? JSON.stringify({ ...timings, query: result && result.ms }) : undefined} data-cache=${writing ? 'writing' : 'idle'}
     data-partial=${result && result.partial.length ? result.partial.join(' ') : undefined}
     data-load=${loaded ? JSON.stringify(loadCounts(loaded.loader.stats)) : undefined}>
     <h1 id="page-title">${t('dashboard.operator.heading', { name })}</h1>
-    <${Toolbar} accounts=${accounts} accountId=${accountId} onAccount=${onAccount}
-      range=${effectiveRange} setRange=${r => { setRange(r); setResolution(null) }} custom=${custom} setCustom=${setCustom}
-      resolution=${effectiveResolution} setResolution=${setResolution} now=${now} retentionMs=${retentionMs} />
-    ${error && html`<p class="alert" role="alert">${t('dashboard.error.load')}</p>`}
+    <${Toolbar} accounts=${accounts} accountId=${accountId} onAccount=${id => go({ account: id, filters: {} })}
+      range=${effectiveRange} setRange=${setRange} custom=${custom} setCustom=${c => go({ custom: c })} invalid=${invalid}
+      resolution=${effectiveResolution} setResolution=${r => go({ resolution: r })} now=${now} retentionMs=${retentionMs} />
+    ${error && html`<p class="alert" role="alert">${t(error.message === 'export' ? 'dashboard.export.failed' : 'dashboard.error.load')}</p>`}
     ${!complete && !error && html`<${Progress} progress=${progress} />`}
-    ${range === 'custom' && !bounds && html`<p class="notice">${t('dashboard.range.invalid')}</p>`}
-    <${FilterChips} filters=${filters} onRemove=${removeFilter} />
+    ${invalid && html`<p class="notice" id="range-invalid" role="alert">${t('dashboard.range.invalid')}</p>`}
+    ${stale && html`<p class="notice stale-notice" data-stale-notice="true">${t(invalid ? 'dashboard.stale.invalid' : 'dashboard.stale.loading')}</p>`}
+    <${FilterChips} filters=${filters} onRemove=${removeFilter} label=${result ? keyLabeler(i18n, result.m) : undefined} />
     ${result && html`<${Unreadable} events=${result.m.unreadable} secrets=${result.summary.unreadableSecrets} />`}
     ${result && result.m.pageViews === 0 && Object.keys(filters).length === 0 && html`<p class="notice">${t('dashboard.operator.empty')}</p>`}
-    ${result && html`<${MetricsView} m=${result.m} filters=${filters} onFilter=${addFilter} />`}
+    ${result && html`<${MetricsView} m=${result.m} filters=${result.filters} onFilter=${addFilter} onExport=${exportTable} stale=${stale} />`}
+    ${result && html`<section class="panel" aria-labelledby="export-title" data-panel="export" tabindex="0">
+      <h2 id="export-title">${t('dashboard.export.title')}</h2>
+      <p class="panel-explain">${t('dashboard.export.text')}</p>
+      <div class="button-row">
+        <button type="button" class="button" data-action="export-events-csv" disabled=${!!exporting || !bounds} onClick=${() => exportEvents('csv')}>${t('dashboard.export.eventsCsv')}</button>
+        <button type="button" class="button" data-action="export-events-json" disabled=${!!exporting || !bounds} onClick=${() => exportEvents('json')}>${t('dashboard.export.eventsJson')}</button>
+      </div>
+      ${exporting && html`<${Progress} progress=${exporting} id="export-progress" />`}
+    </section>`}
   </section>`
+}
+
+function slug (s) {
+  return String(s || 'account').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'account'
 }

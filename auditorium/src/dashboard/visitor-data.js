@@ -8,6 +8,7 @@
 
 import { decryptEvent } from '../../../keys/js/crypto.js'
 import { CURSORS, SECRETS, VISITOR_EVENTS, createStorage, transact } from '../../../script/src/storage.js'
+import { csvOf } from './csv.js'
 import { feedPath, runFeed } from './sync.js'
 import { MAX_ULID } from './ulid.js'
 
@@ -159,12 +160,7 @@ const CSV_COLUMNS = ['accountId', 'accountName', 'eventId', 'readable', 'type', 
 
 /** toCsv writes export records as CSV (RFC 4180), one row per event. */
 export function toCsv (records) {
-  const cell = (v) => {
-    if (v === undefined || v === null) return ''
-    const s = String(v)
-    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s
-  }
-  return [CSV_COLUMNS.join(','), ...records.map(r => CSV_COLUMNS.map(c => cell(r[c])).join(','))].join('\r\n') + '\r\n'
+  return csvOf(CSV_COLUMNS, records.map(r => CSV_COLUMNS.map(c => r[c])))
 }
 
 /** download offers text as a file (a Blob URL and a temporary link). */

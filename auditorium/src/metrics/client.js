@@ -179,6 +179,19 @@ export class MetricsClient {
     return this._sum(parts.map((p, i) => this.connections[i].call('ingest', { accountId, ...packItems(p) })))
   }
 
+  /** decrypt decrypts items in the shards of their secret ids without storing them (export). */
+  async decrypt (items, accountId) {
+    const parts = this._route(items, it => it.secretId)
+    const results = await Promise.all(parts.map((p, i) => p.length ? this.connections[i].call('decrypt', { accountId, items: p }) : null))
+    const out = { records: [], unreadable: 0 }
+    for (const r of results) {
+      if (!r) continue
+      for (const rec of r.records) out.records.push(rec)
+      out.unreadable += r.unreadable
+    }
+    return out
+  }
+
   add (records) {
     const parts = this._route(records, r => r.secretId)
     return this._sum(parts.map((p, i) => this.connections[i].call('add', { records: p })))

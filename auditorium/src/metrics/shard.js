@@ -185,6 +185,22 @@ export function createShard ({ decrypt, decryptMany, importKey, unwrap } = {}) {
       for (const item of msg.items || []) items.push(item && item.accountId ? item : { ...item, accountId: msg.accountId })
       return decryptAll(items, { added: 0, duplicates: 0, unreadable: 0, ignored: 0 })
     },
+    // decrypt: ciphertexts of this shard's visitors decrypted with the keys held, for an
+    // export; nothing is stored. {records: [{eventId, secretId, keyId, payload}], unreadable}
+    async decrypt (msg) {
+      const items = (msg.items || []).map(item => (item && item.accountId ? item : { ...item, accountId: msg.accountId }))
+      const records = []
+      let unreadable = 0
+      for (let i = 0; i < items.length; i += DECRYPT_BATCH) {
+        const batch = items.slice(i, i + DECRYPT_BATCH)
+        const plain = typeof decryptMany === 'function' && importKey ? await decryptBatch(batch) : await Promise.all(batch.map(decryptOne))
+        for (const rec of plain) {
+          if (rec && rec !== MISSING) records.push({ eventId: rec.eventId, secretId: rec.secretId, keyId: rec.keyId, payload: rec.payload })
+          else unreadable++
+        }
+      }
+      return { records, unreadable }
+    },
     add (msg) {
       return store.add(msg.records || [])
     },

@@ -9,6 +9,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { installDom, settle, waitFor, readPo, type, submit, IDBFactory } from './harness.js'
 import { createFakeApi } from './fake-api.js'
+import { inProcessMetrics } from '../dashboard/world.js'
 
 installDom('http://offen.test/')
 const { render } = await import('preact')
@@ -35,7 +36,7 @@ function mount (fake, factory, path) {
   session = createSession({ api, factory })
   router = createRouter(routes)
   render(null, root)
-  render(html`<${App} i18n=${createI18n('en', en)} services=${{ api, session, router }} />`, root)
+  render(html`<${App} i18n=${createI18n('en', en)} services=${{ api, session, router, createMetrics: () => inProcessMetrics(factory) }} />`, root)
   session.restore().catch(() => {})
   return { session }
 }
@@ -65,11 +66,12 @@ test('setup, console, logout, login and reload through the shell', async () => {
   await waitFor(() => location.pathname === '/login/' && $('#login-email'))
   assert.equal(fake.session, null)
 
-  // Login again.
+  // Login again: it leads to the dashboard of the (only) account.
   await type($('#login-email'), EMAIL)
   await type($('#login-password'), PASSWORD)
   await submit($('form'))
-  await waitFor(() => location.pathname === '/console/' && $('[data-testid="accounts"]'))
+  await waitFor(() => location.pathname === '/auditorium/' && $('.dashboard') && document.title.startsWith(en['dashboard.route.dashboard']))
+  assert.equal($('.site-header a[aria-current="page"]').textContent, en['dashboard.nav.dashboard'])
 
   // A reload: a new session service over the same IndexedDB needs no password.
   mount(fake, factory, '/console/')

@@ -8,6 +8,7 @@
 import { useState } from 'preact/hooks'
 import { html, Field, Alert, useSubmit, looksLikeEmail } from './ui.js'
 import { login } from './flows.js'
+import { dashboardHref, lastAccount } from '../../dashboard/viewstate.js'
 
 /** The sign-in form; `onSignedIn(current)` runs after the keys are stored. Used by /join/ too. */
 export function LoginForm ({ app, onSignedIn, idPrefix = 'login' }) {
@@ -40,12 +41,22 @@ export function LoginForm ({ app, onSignedIn, idPrefix = 'login' }) {
   </form>`
 }
 
+/**
+ * landingAfterLogin: the dashboard of the account this browser showed last (or of the first
+ * one), the console when the login has no account yet.
+ */
+export function landingAfterLogin (login, last = lastAccount()) {
+  const active = ((login && login.grants) || []).filter(g => g.state === 'active')
+  if (active.length === 0) return '/console/'
+  return dashboardHref(active.some(g => g.accountId === last) ? last : null)
+}
+
 /** The /login/ page. */
 export function LoginPage ({ app }) {
   const { t } = app
   return html`<section class="page auth-page" aria-labelledby="page-title">
     <h1 id="page-title">${t('auth.login.title')}</h1>
-    <${LoginForm} app=${app} onSignedIn=${() => app.navigate('/console/')} />
+    <${LoginForm} app=${app} onSignedIn=${(current) => app.navigate(landingAfterLogin(current && current.state))} />
     <p><a href="/forgot-password/">${t('auth.login.forgot')}</a></p>
   </section>`
 }

@@ -9,6 +9,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { html, Field, Alert, Status, useSubmit, CopyButton } from '../auth/ui.js'
 import { listGrants, retireAccount, invite, isApiError } from '../auth/flows.js'
 import { BannerStyles } from './banner.js'
+import { dashboardHref } from '../../dashboard/viewstate.js'
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
 
@@ -241,7 +242,7 @@ export function AccountPanel ({ app, current, summary, onChanged }) {
     ${failed && html`<p role="alert">${t('console.account.loadFailed')}</p>`}
     ${!account && !failed && html`<p role="status">${t('auth.loading')}</p>`}
     ${account && html`
-      <p><a href=${'/auditorium/?account=' + encodeURIComponent(account.accountId)}>${t('console.account.dashboard')}</a></p>
+      <p><a href=${dashboardHref(account.accountId)}>${t('console.account.dashboard')}</a></p>
       <${Snippets} app=${app} account=${account} />
       <${AllowedOrigins} app=${app} account=${account} isAdmin=${isAdmin} />
       ${isAdmin && html`<${BannerStyles} app=${app} account=${account} />`}
