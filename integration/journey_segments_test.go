@@ -42,16 +42,14 @@ func journeySegments(t *testing.T, d Database) {
 		}
 		return out
 	}
-	var fromMs float64
-
 	first := NewBrowser(t)
 	login(first, o, o.Email, o.Password)
 	raw, load := dashboard(first)
 	if load["sealed"] < 1 {
 		t.Errorf("the first load sealed no period: %v", load)
 	}
-	first.evalJS(`(() => { const d = new Date(); d.setHours(0, 0, 0, 0); d.setDate(d.getDate() - 6); return d.getTime() })()`, &fromMs)
-	compareDashboard(t, raw, expect(now, time.UnixMilli(int64(fromMs))))
+	from := time.UnixMilli(int64(weekStart(first)))
+	compareDashboard(t, "raw events", raw, expect(now, from))
 	Until(t, "the sealed period to be uploaded", func() (bool, error) {
 		return strings.Contains(strings.Join(listed(first), " "), period), nil
 	})
@@ -62,7 +60,7 @@ func journeySegments(t *testing.T, d Database) {
 	if load["segments"] < 1 || load["sealed"] != 0 {
 		t.Errorf("a fresh browser did not read the segment: %v", load)
 	}
-	compareDashboard(t, fromSegments, raw)
+	compareDashboard(t, "segments", fromSegments, raw)
 
 	// visitor 0 (four page views, two sessions) purges their data
 	req, _ := http.NewRequest(http.MethodPost, o.URL+"/api/purge", strings.NewReader(`{}`))
@@ -86,7 +84,7 @@ func journeySegments(t *testing.T, d Database) {
 	if load["sealed"] < 1 {
 		t.Errorf("the stale period was not rebuilt from the raw events: %v", load)
 	}
-	compareDashboard(t, after, expectOf(plan[1:], now, time.UnixMilli(int64(fromMs))))
+	compareDashboard(t, "after the purge", after, expectViewOf(plan[1:], now, from, now.Add(time.Hour), viewFilters{}))
 }
 
 // agePeriods moves the ids of every event of o (ULIDs, PROTOCOL §9) to the time at: the first

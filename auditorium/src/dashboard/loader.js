@@ -259,11 +259,11 @@ export class AccountLoader {
     const others = [...named].filter(keyId => !this.ring.has(keyId) && this.unwrapping.has(keyId)).map(keyId => this.unwrapping.get(keyId))
     const todo = secrets.filter(s => named.has(s.keyId) && !this.ring.has(s.keyId) && !this.unreadableSecrets.has(s.keyId) && !this.unwrapping.has(s.keyId))
     const release = this.claim(todo.map(s => s.keyId))
+    const conns = this.metrics.connections
+    const w = this.turn++ % conns.length
     let res
     try {
       await Promise.all(others)
-      const conns = this.metrics.connections
-      const w = this.turn++ % conns.length
       // a worker keeps the keys it was given or unwrapped for sealing: each is sent once
       const sent = this.sealKeys[w] || (this.sealKeys[w] = new Set())
       for (const keyId of named) {
@@ -278,6 +278,7 @@ export class AccountLoader {
       this.keep(res)
     } catch {
       res = null
+      this.sealKeys[w] = null // what the worker kept is unknown: its keys are sent again
     } finally {
       release()
     }
