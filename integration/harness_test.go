@@ -34,6 +34,8 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	_ "github.com/mattn/go-sqlite3" // read-only checks of the SQLite file
+
+	"github.com/offen/offen/persistence/proxytest"
 )
 
 // The shared harness of the integration tests; see the package comment in
@@ -107,6 +109,9 @@ type Options struct {
 	// Mail starts an SMTP server in the test process (mail_test.go) and
 	// points the instance at it; its messages are in Offen.Mail.
 	Mail bool
+	// DatabaseProxy puts a TCP proxy (Offen.Proxy) between the instance
+	// and a server database, for outages.
+	DatabaseProxy bool
 }
 
 // Offen is one running `offen serve` with its own SQLite file.
@@ -128,6 +133,9 @@ type Offen struct {
 	Database Database
 	// Mail holds the messages sent, with Options.Mail.
 	Mail *mailSink
+	// Proxy is the instance's way to a server database, with
+	// Options.DatabaseProxy (nil on SQLite).
+	Proxy *proxytest.Proxy
 	// Stdout and Stderr of `offen serve`.
 	Stdout, Stderr *Output
 	env            []string
@@ -158,9 +166,13 @@ func StartOffen(t *testing.T, o Options) *Offen {
 		t.Fatal(err)
 	}
 	inst.Database = newDatabase(t, o.Database, inst.DBPath)
+	dsn := inst.Database.DSN
+	if o.DatabaseProxy && inst.Database.Dialect != "sqlite3" {
+		inst.Proxy, dsn = proxytest.ForDSN(t, inst.Database.Dialect, dsn)
+	}
 	settings := map[string]string{
 		"OFFEN_DATABASE_DIALECT":          inst.Database.Dialect,
-		"OFFEN_DATABASE_CONNECTIONSTRING": inst.Database.DSN,
+		"OFFEN_DATABASE_CONNECTIONSTRING": dsn,
 		"OFFEN_SECRET":                    base64.StdEncoding.EncodeToString(secret),
 		"OFFEN_SERVER_PUBLICURL":          inst.URL,
 		"OFFEN_SERVER_PORT":               strconv.Itoa(port),

@@ -25,6 +25,7 @@ var journeys = []journey{
 	{"wrong password", journeyWrongPassword},
 	{"host page allow", journeyHostAllow},
 	{"host page deny", journeyHostDeny},
+	{"page view during a database outage", journeyOutagePageView},
 	{"dashboard numbers", journeyDashboardNumbers},
 	{"segments and purge", journeySegments},
 	{"dashboard view in the address", journeyDashboardView},

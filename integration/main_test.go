@@ -4,8 +4,9 @@
 //go:build integration
 
 // Package integration drives the real offen binary as a black box: over
-// HTTP and in headless Chromium (STYLE.md principle 12). It imports nothing
-// of this module. Run it with
+// HTTP and in headless Chromium (STYLE.md principle 12). Of this module it
+// imports only test helpers (keys, mailer/smtptest, persistence/proxytest),
+// never the server. Run it with
 //
 //	make test-integration        # builds the front-ends first
 //	go test -tags integration ./integration/

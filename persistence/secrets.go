@@ -59,9 +59,11 @@ type Secrets interface {
 	// FindAccountCached is FindAccount through a small in-process cache for
 	// the hot visitor routes (exchange, events, vault): entries live
 	// AccountCacheTTL and are dropped at once when this instance updates or
-	// retires the account. Callers must not modify the returned slices. It
-	// returns ErrNotFound for an unknown account (retired ones are returned
-	// with Retired set).
+	// retires the account. While the database is unavailable (ErrUnavailable,
+	// or ctx ended first), an account this process read before is returned at
+	// any age instead of the error. Callers must not modify the returned slices.
+	// It returns ErrNotFound for an unknown account (retired ones are
+	// returned with Retired set).
 	FindAccountCached(ctx context.Context, id string) (Account, error)
 	// ListUserSalts returns every account's user salt, retired accounts
 	// included, ordered by account id.

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -107,14 +109,23 @@ func putBodyBuffer(b *bytes.Buffer) {
 }
 
 // isJSONContentType reports whether a Content-Type header value names
-// application/json (parameters such as charset allowed).
+// application/json, with no parameter but charset=utf-8: a body in another
+// charset would be misread.
 func isJSONContentType(v string) bool {
 	// The value browsers and the vault send, without parsing.
 	if v == "application/json" {
 		return true
 	}
-	mediaType, _, err := mime.ParseMediaType(v)
-	return err == nil && mediaType == "application/json"
+	mediaType, params, err := mime.ParseMediaType(v)
+	if err != nil || mediaType != "application/json" {
+		return false
+	}
+	for k, val := range params {
+		if k != "charset" || !strings.EqualFold(val, "utf-8") {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeError turns a JSON decoding failure into a client error.
@@ -125,6 +136,13 @@ func decodeError(err error) error {
 	}
 	if errors.Is(err, io.EOF) {
 		return badRequest("empty body")
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok {
+		if ne.Timeout() {
+			return errSlowBody
+		}
+		// Its message names the connection's addresses.
+		return badRequest("the body could not be read")
 	}
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError

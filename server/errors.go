@@ -39,7 +39,10 @@ var (
 	errForbidden            = &httpError{status: http.StatusForbidden, message: "forbidden"}
 	errNotFound             = &httpError{status: http.StatusNotFound, message: "not found"}
 	errMethodNotAllowed     = &httpError{status: http.StatusMethodNotAllowed, message: "method not allowed"}
-	errUnsupportedMediaType = &httpError{status: http.StatusUnsupportedMediaType, message: "content type must be application/json"}
+	errUnsupportedMediaType = &httpError{status: http.StatusUnsupportedMediaType, message: "content type must be application/json (charset utf-8 or none)"}
+	errUnknownHost          = &httpError{status: http.StatusMisdirectedRequest, message: "unknown host"}
+	// errSlowBody: the body did not arrive within the read timeout.
+	errSlowBody = &httpError{status: http.StatusRequestTimeout, message: "request body too slow"}
 )
 
 // badRequest returns a 400 error whose message is shown to the client; it
@@ -67,6 +70,20 @@ type throttledError struct {
 
 func (e *throttledError) Error() string {
 	return "too many requests; retry after " + e.retryAfter.String()
+}
+
+// retryUnavailable is the Retry-After of a 503, in seconds: about how long
+// a database restart or failover takes.
+const retryUnavailable = "5"
+
+// errRequestDeadline ends the context of a request that ran out of time
+// (requestDeadline); it maps to 503.
+var errRequestDeadline = fmt.Errorf("request deadline: %w: %w", persistence.ErrUnavailable, context.DeadlineExceeded)
+
+// unavailableError reports whether err means the database (or the time it
+// was given) failed rather than the request: the 503s of an outage.
+func unavailableError(err error) bool {
+	return errors.Is(err, persistence.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // statuses maps domain errors to statuses and client messages, first match
@@ -97,10 +114,19 @@ type errorBody struct {
 // error maps to. Statuses of 500 and above are logged once, by the request
 // log, with the route and request id; their message stays generic.
 func respondError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && context.Cause(r.Context()) == errRequestDeadline {
+		// Drivers report the request deadline (requestDeadline) as a
+		// cancellation; it is the database being too slow, not the client
+		// leaving.
+		err = fmt.Errorf("%w: %w", errRequestDeadline, err)
+	}
 	body := classify(err)
 	var throttled *throttledError
-	if errors.As(err, &throttled) {
+	switch {
+	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(throttled.retryAfter.Seconds(), 1)))))
+	case body.Status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryUnavailable)
 	}
 	if body.Status >= http.StatusInternalServerError {
 		noteError(r.Context(), err)

@@ -38,10 +38,14 @@ func feedQuery(r *http.Request) (persistence.FeedQuery, error) {
 	return fq, nil
 }
 
-// extendWriteDeadline gives a streaming response feedWriteTimeout from now.
-// Writers that cannot (httptest's recorder) keep the server's deadline; the
-// error says so and is otherwise ignored.
-func extendWriteDeadline(w http.ResponseWriter) error {
+// extendDeadlines gives a streaming response feedWriteTimeout from now,
+// to write and to read from the database (requestDeadline). Writers that
+// cannot (httptest's recorder) keep the server's write deadline; the error
+// says so and is otherwise ignored.
+func extendDeadlines(w http.ResponseWriter, r *http.Request) error {
+	if info := infoFrom(r.Context()); info != nil && info.deadline != nil {
+		info.deadline.Reset(feedWriteTimeout)
+	}
 	return http.NewResponseController(w).SetWriteDeadline(time.Now().Add(feedWriteTimeout))
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/offen/offen/persistence"
 )
@@ -21,9 +22,9 @@ func TestFeedWriteDeadline(t *testing.T) {
 	t.Parallel()
 	var got error
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = extendWriteDeadline(w)
+		got = extendDeadlines(w, r)
 	})
-	srv := httptest.NewServer(requestID(logRequests(slog.New(slog.DiscardHandler))(recoverPanics(noStore(h)))))
+	srv := httptest.NewServer(requestID(logRequests(slog.New(slog.DiscardHandler), time.Now)(recoverPanics(noStore(h)))))
 	defer srv.Close()
 	res, err := srv.Client().Get(srv.URL)
 	if err != nil {

@@ -244,6 +244,9 @@ type allowedOriginsRequest struct {
 }
 
 func (req allowedOriginsRequest) Valid(context.Context) map[string]string {
+	if req.Origins == nil {
+		return map[string]string{"origins": errFieldRequired}
+	}
 	if len(req.Origins) > maxAllowedOrigins {
 		return map[string]string{"origins": "at most 50 origins"}
 	}
@@ -303,9 +306,20 @@ func handleAllowedOrigins(op *operators) http.HandlerFunc {
 }
 
 type bannerStylesRequest struct {
-	CSS    string `json:"css"`
-	DryRun bool   `json:"dryRun"`
+	CSS    *string `json:"css"`
+	DryRun bool    `json:"dryRun"`
 }
+
+func (req bannerStylesRequest) Valid(context.Context) map[string]string {
+	if req.CSS == nil {
+		return map[string]string{"css": errFieldRequired}
+	}
+	return nil
+}
+
+// errFieldRequired is the problem of a PUT without its field ({} or null):
+// clearing takes an explicit empty value.
+const errFieldRequired = "required; send an empty value to clear"
 
 // handleBannerStyles validates banner CSS against the allow-list and, unless
 // dryRun, stores its canonical form (admin); 400 names the offending rule.
@@ -316,7 +330,7 @@ func handleBannerStyles(op *operators) http.HandlerFunc {
 			respondError(w, r, err)
 			return
 		}
-		css, err := validateBannerCSS(req.CSS)
+		css, err := validateBannerCSS(*req.CSS)
 		if err != nil {
 			respondError(w, r, &validationError{fields: map[string]string{"css": err.Error()}})
 			return

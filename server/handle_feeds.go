@@ -35,7 +35,7 @@ func handleAccountEvents(v *visitors) http.HandlerFunc {
 			respondError(w, r, err)
 			return
 		}
-		extendWriteDeadline(w)
+		extendDeadlines(w, r)
 		pw := newPageWriter(w, "events", "tombstones")
 		defer pw.release()
 		page, err := v.store.AccountEvents(r.Context(), chi.URLParam(r, "id"), q, persistence.FeedItems{
@@ -73,7 +73,7 @@ func handleAccountSecrets(v *visitors) http.HandlerFunc {
 			respondError(w, r, err)
 			return
 		}
-		extendWriteDeadline(w)
+		extendDeadlines(w, r)
 		pw := newPageWriter(w, "secrets")
 		defer pw.release()
 		page, err := v.store.AccountSecrets(r.Context(), chi.URLParam(r, "id"), q, persistence.FeedItems{

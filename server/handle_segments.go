@@ -196,6 +196,10 @@ func handlePutSegment(op *operators) http.HandlerFunc {
 			respondError(w, r, errUnsupportedMediaType)
 			return
 		}
+		// Reading up to 64 MiB may take most of the read timeout, which
+		// would leave the coverage check no time under the request
+		// deadline.
+		extendDeadlines(w, r)
 		var body bytes.Buffer
 		if n := r.ContentLength; n > 0 && n <= segmentBodyLimit {
 			body.Grow(int(n) + bytes.MinRead)
@@ -254,7 +258,7 @@ func handlePeriodEvents(v *visitors) http.HandlerFunc {
 			}
 			pq.Limit = n
 		}
-		extendWriteDeadline(w)
+		extendDeadlines(w, r)
 		pw := newPageWriter(w, "events", "secrets")
 		defer pw.release()
 		page, err := v.store.PeriodEvents(r.Context(), grantFrom(r.Context()).AccountID, chi.URLParam(r, "period"), pq, persistence.FeedItems{

@@ -107,7 +107,14 @@ type eventsRequest struct {
 	Payloads  []string `json:"payloads"`
 }
 
-func (req eventsRequest) Valid(context.Context) map[string]string {
+// maxListedProblems bounds the payload problems an events 400 names; the
+// rest are counted.
+const maxListedProblems = 3
+
+// check validates the request after the cheap checks of handleCreateEvents
+// have passed, so a flood of invalid payloads costs a throttled request and
+// a bounded answer.
+func (req eventsRequest) check() error {
 	// Made on the first problem only: this runs for every event request.
 	var fields map[string]string
 	problem := func(field, msg string) {
@@ -124,13 +131,23 @@ func (req eventsRequest) Valid(context.Context) map[string]string {
 	}
 	if n := len(req.Payloads); n < 1 || n > persistence.MaxEventsPerRequest {
 		problem("payloads", fmt.Sprintf("must hold 1 to %d payloads", persistence.MaxEventsPerRequest))
+		return &validationError{fields: fields}
 	}
+	bad := 0
 	for i, p := range req.Payloads {
 		if len(p) > persistence.MaxPayloadBytes || keys.CheckFormat(p, keys.LabelA1) != nil {
-			problem(fmt.Sprintf("payloads[%d]", i), fmt.Sprintf("must be an a1 ciphertext of at most %d bytes", persistence.MaxPayloadBytes))
+			if bad++; bad <= maxListedProblems {
+				problem(fmt.Sprintf("payloads[%d]", i), fmt.Sprintf("must be an a1 ciphertext of at most %d bytes", persistence.MaxPayloadBytes))
+			}
 		}
 	}
-	return fields
+	if bad > maxListedProblems {
+		problem("payloads", fmt.Sprintf("%d of %d payloads are invalid", bad, len(req.Payloads)))
+	}
+	if fields != nil {
+		return &validationError{fields: fields}
+	}
+	return nil
 }
 
 // decodeJSONFast reads the body the vault sends, {"accountId": "…",
@@ -225,7 +242,13 @@ func handleCreateEvents(v *visitors) http.HandlerFunc {
 			respondError(w, r, errNoVisitor)
 			return
 		}
-		if err := v.allowEvents(r, encoded, len(req.Payloads)); err != nil {
+		// Charged before validation, so invalid requests are throttled too;
+		// a count out of range costs the most a valid request may.
+		if err := v.allowEvents(r, encoded, min(max(len(req.Payloads), 1), persistence.MaxEventsPerRequest)); err != nil {
+			respondError(w, r, err)
+			return
+		}
+		if err := req.check(); err != nil {
 			respondError(w, r, err)
 			return
 		}
@@ -300,7 +323,7 @@ func handleVisitorEvents(v *visitors) http.HandlerFunc {
 				return
 			}
 		}
-		extendWriteDeadline(w)
+		extendDeadlines(w, r)
 		pw := newPageWriter(w, "events", "tombstones")
 		defer pw.release()
 		seen := map[string]bool{}
@@ -361,7 +384,7 @@ func handleExport(v *visitors) http.HandlerFunc {
 				return
 			}
 		}
-		extendWriteDeadline(w)
+		extendDeadlines(w, r)
 		w.Header().Set("Content-Disposition", `attachment; filename="offen-events.ndjson"`)
 		sw := newStreamWriter(w, "application/x-ndjson")
 		defer sw.release()

@@ -4,7 +4,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -54,6 +58,7 @@ func Listen(ctx context.Context, logger *slog.Logger, opts ListenOptions, handle
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
 	srv := newHTTPServer(handler)
+	ln = jsonErrorListener{ln}
 	logger.Info("listening", "addr", ln.Addr().String())
 	if opts.Listening != nil {
 		opts.Listening(ln.Addr())
@@ -119,4 +124,79 @@ func serveUntilDone(ctx context.Context, logger *slog.Logger, timeout time.Durat
 		logger.Info("stopped")
 	}
 	return errors.Join(errs...)
+}
+
+// goErrorHeaders follow the status line of the responses that net/http
+// writes itself, before any handler runs, for requests it cannot parse
+// (headers too large, a bad Content-Length, a NUL in the path, control
+// bytes in a header value).
+const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// jsonErrorListener hands out connections whose net/http error responses
+// become the JSON error of every other response (errorBody). Such a
+// response is one Write straight to the connection, and no handler's
+// response can look like it: those carry at least Date and X-Request-Id
+// between the status line and the blank line. It works on plain
+// connections only: net/http needs a *tls.Conn to serve TLS.
+type jsonErrorListener struct{ net.Listener }
+
+func (l jsonErrorListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return jsonErrorConn{c}, nil
+}
+
+type jsonErrorConn struct{ net.Conn }
+
+func (c jsonErrorConn) Write(p []byte) (int, error) {
+	if b, ok := jsonGoError(p); ok {
+		if _, err := c.Conn.Write(b); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// jsonGoError rewrites p when it is a whole net/http error response:
+// "HTTP/1.1 <code> <text>[: <reason>]" + goErrorHeaders + text.
+func jsonGoError(p []byte) ([]byte, bool) {
+	line, rest, ok := bytes.Cut(p, []byte("\r\n"))
+	if !ok || len(line) < 13 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) ||
+		!bytes.HasPrefix(rest, []byte(goErrorHeaders[2:])) {
+		return nil, false
+	}
+	code, err := strconv.Atoi(string(line[9:12]))
+	if err != nil || code < 400 || code > 599 {
+		return nil, false
+	}
+	message := strings.ToLower(http.StatusText(code))
+	if _, reason, ok := strings.Cut(string(line[13:]), ": "); ok {
+		// net/http's fixed reasons ("invalid header value", "missing
+		// required Host header"); they echo nothing of the request.
+		message += ": " + reason
+	}
+	body, _ := json.Marshal(errorBody{Error: message, Status: code})
+	body = append(body, '\n')
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
+	b.WriteString("Content-Type: application/json; charset=utf-8\r\n")
+	b.WriteString("Cache-Control: no-store\r\n")
+	b.WriteString("X-Content-Type-Options: nosniff\r\n")
+	b.WriteString("Content-Security-Policy: " + cspOther + "\r\n")
+	b.WriteString("Connection: close\r\n")
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(body))
+	b.Write(body)
+	return b.Bytes(), true
+}
+
+// CloseWrite keeps net/http's half-close after a 431 (it lets the client
+// read the answer before the connection goes).
+func (c jsonErrorConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -29,6 +30,9 @@ type requestInfo struct {
 	// one context value, so that a request's context is copied once.
 	client    client
 	hasClient bool
+	// deadline ends the request's context (requestDeadline); streaming
+	// routes push it back (extendDeadlines).
+	deadline *time.Timer
 }
 
 type requestInfoKey struct{}
@@ -65,11 +69,61 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
+// requestDeadline bounds the time a request may spend, above all in the
+// database: once d has passed its context ends with errRequestDeadline,
+// which the store calls return and respondError answers with 503. A
+// timer rather than context.WithTimeout, so that streaming routes can
+// extend it (extendDeadlines), which a context deadline cannot be.
+func requestDeadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithCancelCause(r.Context())
+			defer cancel(nil)
+			t := time.AfterFunc(d, func() { cancel(errRequestDeadline) })
+			defer t.Stop()
+			if info := infoFrom(ctx); info != nil {
+				info.deadline = t
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// outageQuiet is how long without an unavailable error ends an outage
+// episode: the next one starts a new episode (and an error line).
+const outageQuiet = 30 * time.Second
+
+// outages counts the unavailable responses of an outage so that it is
+// logged as an error once, when it starts, and not once per request.
+type outages struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	last  time.Time
+	count int
+}
+
+// note records one unavailable response and reports whether it starts an
+// episode, with the number of responses of the episode before.
+func (o *outages) note() (first bool, previous int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.now()
+	first = o.count == 0 || now.Sub(o.last) >= outageQuiet
+	if first {
+		previous, o.count = o.count, 0
+	}
+	o.last = now
+	o.count++
+	return first, previous
+}
+
 // logRequests writes one log line per request: method, route pattern, status,
 // response size, duration and request id, plus the error of 5xx responses.
-// It never logs the raw URL, query, client address, cookies, Referer,
-// User-Agent or bodies.
-func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
+// The database being unavailable is an error line once per outage episode;
+// its other 503s are info lines without the error. It never logs the raw
+// URL, query, client address, cookies, Referer, User-Agent or bodies.
+func logRequests(logger *slog.Logger, now func() time.Time) func(http.Handler) http.Handler {
+	outage := &outages{now: now}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -95,9 +149,20 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			if status >= http.StatusInternalServerError {
 				level = slog.LevelError
 				if info := infoFrom(r.Context()); info != nil && info.err != nil {
-					attrs = append(attrs, slog.String("error", info.err.Error()))
-					if errors.Is(info.err, context.Canceled) {
+					err := info.err
+					switch {
+					case unavailableError(err):
+						first, previous := outage.note()
+						if !first {
+							level, err = slog.LevelInfo, nil
+						} else if previous > 0 {
+							attrs = append(attrs, slog.Int("previous_outage_responses", previous))
+						}
+					case errors.Is(err, context.Canceled):
 						level = slog.LevelWarn // the client left; not our failure
+					}
+					if err != nil {
+						attrs = append(attrs, slog.String("error", err.Error()))
 					}
 				}
 			}

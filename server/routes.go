@@ -23,8 +23,9 @@ func addRoutes(r *chi.Mux, logger *slog.Logger, opts Options, store persistence.
 	v := newVisitors(logger, opts, store, loc, scriptFS)
 	r.Use(
 		requestID,
+		requestDeadline(opts.requestTimeout()),
 		resolveClient(opts.TrustedProxies),
-		logRequests(logger),
+		logRequests(logger, opts.clock()),
 		recoverPanics,
 		securityHeaders(surfaceOther, secure),
 		limitBody(defaultBodyLimit),

@@ -50,8 +50,31 @@ type Options struct {
 	// once, for logins, re-authentication and new passwords; 0 means
 	// DefaultArgonWorkers.
 	Argon2Workers int
-	// Now is the clock of sessions and throttles; nil means time.Now.
+	// Now is the clock of sessions, throttles and the outage log; nil means
+	// time.Now.
 	Now func() time.Time
+	// RequestTimeout bounds a request's database work (a streaming feed
+	// page gets 120 s): when it passes the request is answered 503. Zero
+	// means 10 seconds.
+	RequestTimeout time.Duration
+}
+
+// defaultRequestTimeout is RequestTimeout's default: well below the
+// vault's own 30 s, so that it sees a 503 and retries, not a timeout.
+const defaultRequestTimeout = 10 * time.Second
+
+func (o Options) requestTimeout() time.Duration {
+	if o.RequestTimeout > 0 {
+		return o.RequestTimeout
+	}
+	return defaultRequestTimeout
+}
+
+func (o Options) clock() func() time.Time {
+	if o.Now != nil {
+		return o.Now
+	}
+	return time.Now
 }
 
 // New returns the handler serving every route of the instance. logger

@@ -121,7 +121,7 @@ func listenTLS(ctx context.Context, logger *slog.Logger, opts ListenOptions, han
 		}
 		httpsPort := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 		redirect := newHTTPServer(withoutPort(manager.HTTPHandler(redirectToHTTPS(hosts, httpsPort))))
-		all = append(all, serving{redirect, func() error { return redirect.Serve(httpLn) }})
+		all = append(all, serving{redirect, func() error { return redirect.Serve(jsonErrorListener{httpLn}) }})
 		logger.Info("listening for ACME challenges and https redirects", "addr", httpLn.Addr().String())
 		if t.HTTPListening != nil {
 			t.HTTPListening(httpLn.Addr())
@@ -151,7 +151,7 @@ func redirectToHTTPS(hosts []string, httpsPort string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := strings.ToLower(strings.TrimSuffix(r.Host, "."))
 		if !slices.Contains(hosts, host) {
-			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
+			respondError(w, r, errUnknownHost)
 			return
 		}
 		if httpsPort != "" && httpsPort != "443" {

@@ -113,6 +113,10 @@ func (a *app) serveWith(ctx context.Context, cfg Config, o serveOptions) error {
 		}
 	}
 
+	if err := store.WarmAccountCache(ctx); err != nil {
+		logger.Warn("reading the accounts for the vault during outages failed", "error", err)
+	}
+
 	var mail mailer.Mailer = mailer.NewLog(logger, true)
 	if !o.logMail {
 		if mail, err = newMailer(cfg, logger); err != nil {

@@ -5,11 +5,14 @@ package relational
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"gorm.io/gorm"
 
@@ -83,8 +86,16 @@ func isInvalidValue(err error) bool {
 }
 
 func isUnavailable(err error) bool {
-	if errors.Is(err, driver.ErrBadConn) {
-		return true
+	// A connection that broke mid-query (the server went away, a proxy or
+	// the network dropped it) surfaces as one of these rather than as a
+	// net.Error, depending on where the driver noticed.
+	for _, target := range []error{
+		driver.ErrBadConn, sql.ErrConnDone, io.ErrUnexpectedEOF, net.ErrClosed,
+		syscall.ECONNRESET, syscall.ECONNREFUSED, syscall.ECONNABORTED, syscall.EPIPE,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
@@ -105,7 +116,12 @@ func isUnavailable(err error) bool {
 	msg := err.Error()
 	for _, s := range []string{
 		"database is locked", "database table is locked", // SQLite busy
+		// SQLite's file gone, unreadable or full (a new connection of the
+		// pool opens it again).
+		"unable to open database file", "disk I/O error", "database or disk is full",
 		"invalid connection", "bad connection", "connection refused", "broken pipe",
+		"connection reset", "unexpected EOF", "conn closed", "failed to connect",
+		"server closed the connection", "sql: database is closed",
 		"Error 1040", // too many connections
 		"Error 1205", // lock wait timeout
 		"Error 1213", // deadlock

@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +35,11 @@ func TestTranslate(t *testing.T) {
 		{"mysql deadlock", errors.New("Error 1213 (40001): Deadlock found"), persistence.ErrUnavailable},
 		{"mysql data too long", errors.New("Error 1406 (22001): Data too long"), persistence.ErrInvalid},
 		{"postgres deadlock", sqlStateError("40P01"), persistence.ErrUnavailable},
+		{"connection lost mid-query", fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF), persistence.ErrUnavailable},
+		{"pgx conn closed", errors.New("conn closed"), persistence.ErrUnavailable},
+		{"connection reset", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, persistence.ErrUnavailable},
+		{"postgres too many clients", sqlStateError("53300"), persistence.ErrUnavailable},
+		{"sqlite unreadable file", errors.New("unable to open database file: permission denied"), persistence.ErrUnavailable},
 		{"postgres connection", sqlStateError("08006"), persistence.ErrUnavailable},
 		{"postgres too long", sqlStateError("22001"), persistence.ErrInvalid},
 		{"kept sentinel", fmt.Errorf("x: %w", persistence.ErrNotFound), persistence.ErrNotFound},

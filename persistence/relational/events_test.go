@@ -14,6 +14,7 @@ import (
 
 	"github.com/offen/offen/persistence"
 	"github.com/offen/offen/persistence/persistencetest"
+	"github.com/offen/offen/persistence/proxytest"
 	"github.com/offen/offen/persistence/relational"
 )
 
@@ -208,6 +209,48 @@ func TestFindAccountCached(t *testing.T) {
 	if got, _ := store.FindAccountCached(ctx, b.ID); got.BannerCSS != "" {
 		t.Errorf("got %q from the cache, want the cached empty CSS until the TTL", got.BannerCSS)
 	}
+}
+
+// TestFindAccountCachedOutage: while the database is away, the cache
+// answers with the account read before, however old, or read by the
+// warm-up; other reads fail with ErrUnavailable.
+func TestFindAccountCachedOutage(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		if d.Name == relational.DialectSQLite {
+			t.Skip("needs a connection to cut")
+		}
+		ctx := context.Background()
+		db := persistencetest.NewDatabase(t, d)
+		if err := persistencetest.OpenStore(t, db).Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		proxy, dsn := proxytest.ForDSN(t, d.Name, db.DSN)
+		store := persistencetest.OpenStore(t, persistencetest.Dialect{Name: d.Name, DSN: dsn})
+		a := mustAccount(t, store)
+		if _, err := store.FindAccountCached(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		store.ExpireAccountCache()
+		// Made by another instance and never read here but by the warm-up.
+		warmed := mustAccount(t, persistencetest.OpenStore(t, db))
+		if err := store.WarmAccountCache(ctx); err != nil {
+			t.Fatal(err)
+		}
+		proxy.Cut()
+		if got, err := store.FindAccountCached(ctx, warmed.ID); err != nil || got.ID != warmed.ID {
+			t.Errorf("warmed account during the outage: got %v, %v", got.ID, err)
+		}
+		got, err := store.FindAccountCached(ctx, a.ID)
+		if err != nil || got.ID != a.ID || got.PublicKey != a.PublicKey {
+			t.Errorf("cached account during the outage: got %v, %v", got.ID, err)
+		}
+		if _, err := store.FindAccount(ctx, a.ID); !errors.Is(err, persistence.ErrUnavailable) {
+			t.Errorf("uncached read during the outage: got %v, want ErrUnavailable", err)
+		}
+		if _, err := store.FindAccountCached(ctx, newUUID()); !errors.Is(err, persistence.ErrUnavailable) {
+			t.Errorf("an account never read, during the outage: got %v, want ErrUnavailable", err)
+		}
+	})
 }
 
 func TestCreateEvents(t *testing.T) {

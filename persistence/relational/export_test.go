@@ -178,3 +178,13 @@ func (s *Store) RerunMigration(ctx context.Context, id string) error {
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return migrations[i].up(tx, s.dialect) })
 }
+
+// ExpireAccountCache makes every cached account older than the TTL.
+func (s *Store) ExpireAccountCache() {
+	s.accounts.mu.Lock()
+	defer s.accounts.mu.Unlock()
+	for id, e := range s.accounts.entries {
+		e.expires = time.Time{}
+		s.accounts.entries[id] = e
+	}
+}

@@ -46,6 +46,11 @@ import (
 // ingestQueueWait, whichever comes first, and then gets ErrUnavailable (the
 // server answers 503 and the vault retries later). Close stops accepting
 // requests, lets the writers drain what is queued, and waits for them.
+//
+// Answers mean what they say: a caller whose context ends while its request
+// is still queued withdraws it (the writers skip it); once a writer has
+// taken it, the caller waits for the outcome, at most T away. So an error
+// never hides events that commit later, which the vault would send again.
 
 const (
 	// ingestMaxRows bounds the events of one batch transaction.
@@ -70,6 +75,25 @@ type ingestRequest struct {
 	// err is the outcome, valid once done is closed.
 	err  error
 	done chan struct{}
+	// state moves from queued to taken (by a writer) or withdrawn (by a
+	// caller whose context ended first), once.
+	state atomic.Int32
+}
+
+// States of an ingestRequest.
+const (
+	requestQueued int32 = iota
+	requestTaken
+	requestWithdrawn
+)
+
+// take claims r for a batch; false means its caller withdrew it.
+func (g *ingester) take(r *ingestRequest) bool {
+	if r.state.CompareAndSwap(requestQueued, requestTaken) {
+		return true
+	}
+	g.pending.Add(-1)
+	return false
 }
 
 // ingester is the group-commit writer of a Store.
@@ -229,7 +253,13 @@ func (s *Store) CreateEvents(ctx context.Context, in persistence.NewEvents) ([]p
 	select {
 	case <-req.done:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("relational: create events: %w", ctx.Err())
+		if req.state.CompareAndSwap(requestQueued, requestWithdrawn) {
+			return nil, fmt.Errorf("relational: create events: %w", ctx.Err())
+		}
+		// A writer has it, and its transaction ends within T: answering
+		// before that would have the client send again events that may
+		// still commit, and the page view would count twice.
+		<-req.done
 	}
 	if req.err != nil {
 		return nil, req.err
@@ -304,6 +334,9 @@ func (g *ingester) run() {
 		if !ok {
 			return
 		}
+		if !g.take(first) {
+			continue
+		}
 		batch = append(batch[:0], first)
 		rows := len(first.events)
 		// Two rounds of taking what is queued, with a yield between them:
@@ -325,8 +358,10 @@ func (g *ingester) run() {
 						open = false
 						break collect
 					}
-					batch = append(batch, r)
-					rows += len(r.events)
+					if g.take(r) {
+						batch = append(batch, r)
+						rows += len(r.events)
+					}
 				default:
 					break collect
 				}
@@ -343,7 +378,10 @@ func (g *ingester) commit(batch []*ingestRequest) {
 	var err error
 	for attempt := 0; ; attempt++ {
 		err = g.write(batch)
-		if err == nil || attempt >= ingestRetries || !errors.Is(err, persistence.ErrUnavailable) {
+		// An attempt that used up T (a database that does not answer, a
+		// lock held elsewhere) is not repeated: its callers wait for it.
+		if err == nil || attempt >= ingestRetries || !errors.Is(err, persistence.ErrUnavailable) ||
+			errors.Is(err, context.DeadlineExceeded) {
 			break
 		}
 		for _, r := range batch {

@@ -210,16 +210,32 @@ func TestGroupCommitDrainsOnClose(t *testing.T) {
 		closed := make(chan error)
 		go func() { closed <- store.Close() }()
 		// Close waits for the queue; new requests are refused meanwhile.
-		late := 0
+		// One queued before Close began is stored when it is acknowledged:
+		// withdrawn when its context ends first, or answered with the
+		// batch a writer took it into.
+		var lateOK atomic.Int64
+		var lateWG sync.WaitGroup
+	late:
 		for {
 			short, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
-			_, err := store.CreateEvents(short, in)
-			cancel()
-			if errors.Is(err, persistence.ErrUnavailable) {
-				break
+			errc := make(chan error, 1)
+			lateWG.Add(1)
+			go func() {
+				defer lateWG.Done()
+				defer cancel()
+				_, err := store.CreateEvents(short, in)
+				if err == nil {
+					lateOK.Add(1)
+				}
+				errc <- err
+			}()
+			select {
+			case err := <-errc:
+				if errors.Is(err, persistence.ErrUnavailable) {
+					break late
+				}
+			case <-time.After(20 * time.Millisecond):
 			}
-			// Queued before Close began; it still counts below.
-			late++
 		}
 		select {
 		case err := <-closed:
@@ -238,11 +254,55 @@ func TestGroupCommitDrainsOnClose(t *testing.T) {
 				acked++
 			}
 		}
+		lateWG.Wait()
 		reopened := persistencetest.OpenStore(t, db)
-		if got, _ := reopened.Count(ctx, "events", ""); got != int64(n+late) {
-			t.Errorf("got %d rows, want %d", got, n+late)
+		if got, want := func() int64 { n, _ := reopened.Count(ctx, "events", ""); return n }(), int64(n)+lateOK.Load(); got != want {
+			t.Errorf("got %d rows, want %d", got, want)
 		}
 	})
+}
+
+// TestGroupCommitWithdraw: a request whose context ends while it waits on
+// the queue is withdrawn and never stored; one a writer has taken is
+// answered with its batch, so an error never hides a stored event.
+func TestGroupCommitWithdraw(t *testing.T) {
+	ctx := context.Background()
+	store := persistencetest.NewSQLiteStore(t)
+	a := mustAccount(t, store)
+	v := mustVisitor(t, store, a.ID, "")
+	in := persistence.NewEvents{AccountID: a.ID, SecretID: v.SecretID, KeyID: v.KeyID, Payloads: []string{payload()}}
+	waiting, release := blockCommits(store)
+	defer release()
+
+	// Taken into the batch that the one writer of SQLite holds.
+	taken, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	takenErr := make(chan error, 1)
+	go func() { _, err := store.CreateEvents(taken, in); takenErr <- err }()
+	<-waiting
+	// Queued behind it, until its context ends.
+	queued, cancelQueued := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancelQueued()
+	if _, err := store.CreateEvents(queued, in); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued request: got %v, want its context's end", err)
+	}
+	<-taken.Done()
+	select {
+	case err := <-takenErr:
+		t.Fatalf("the taken request was answered (%v) before its batch ended", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	release()
+	if err := <-takenErr; err != nil {
+		t.Errorf("taken request: got %v, want its batch's success", err)
+	}
+	// A later request passes the withdrawn one's place in the queue.
+	if _, err := store.CreateEvents(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Count(ctx, "events", ""); got != 2 {
+		t.Errorf("got %d rows, want the taken and the later request's", got)
+	}
 }
 
 // TestGroupCommitDeadline: a batch that cannot commit within T is rolled

@@ -5,9 +5,11 @@ package relational
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
 
@@ -25,9 +27,11 @@ func (l slowLogger) Info(context.Context, string, ...any)     {}
 func (l slowLogger) Warn(context.Context, string, ...any)     {}
 func (l slowLogger) Error(context.Context, string, ...any)    {}
 
-func (l slowLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), _ error) {
+func (l slowLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
-	if elapsed < l.threshold {
+	// A statement that failed slowly waited for a database that was away:
+	// the server logs that once per outage, not once per statement.
+	if elapsed < l.threshold || err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return
 	}
 	sql, rows := fc()

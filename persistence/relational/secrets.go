@@ -5,6 +5,7 @@ package relational
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -186,6 +187,11 @@ func (s *Store) FindAccountCached(ctx context.Context, id string) (persistence.A
 		return e.account, nil
 	}
 	a, err := s.FindAccount(ctx, id)
+	if ok && (errors.Is(err, persistence.ErrUnavailable) || ctx.Err() != nil) {
+		// The last account read, however old, keeps the vault page served
+		// through an outage; the writes that follow fail on their own.
+		return e.account, nil
+	}
 	if err != nil {
 		return a, err
 	}
@@ -198,4 +204,41 @@ func (s *Store) FindAccountCached(ctx context.Context, id string) (persistence.A
 	}
 	c.mu.Unlock()
 	return a, nil
+}
+
+// WarmAccountCache reads the active accounts (up to the cache's size) into
+// the account cache as entries already past their TTL: reads still go to
+// the database, but during an outage (see FindAccountCached) the vault of
+// an account not loaded since the process started is served too. serve
+// calls it once at start; a failure leaves the cache as it was.
+func (s *Store) WarmAccountCache(ctx context.Context) error {
+	c := &s.accounts
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	var recs []accountRecord
+	err := s.read(ctx, "warm account cache", func(tx *gorm.DB) error {
+		return tx.Where("retired_at IS NULL").Order("account_id").Limit(maxAccountCacheEntries / 2).Find(&recs).Error
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return nil
+	}
+	if c.entries == nil {
+		c.entries = make(map[string]accountCacheEntry, len(recs))
+	}
+	for _, rec := range recs {
+		a, err := rec.toDomain()
+		if err != nil {
+			return translate("warm account cache", err)
+		}
+		if _, ok := c.entries[a.ID]; !ok {
+			c.entries[a.ID] = accountCacheEntry{account: a}
+		}
+	}
+	return nil
 }

@@ -64,6 +64,20 @@ test('server down: events stay in the outbox and are sent later, also after a re
   assert.deepEqual((await server.decrypted()).map((e) => e.href), ['https://www.example.org/1', 'https://www.example.org/2'])
 })
 
+test('408 (the body arrived too slowly): the events stay and are retried', async () => {
+  const server = await fakeServer(accountId)
+  server.status = 408
+  const { sender, storage, timers } = setup(server)
+  await sender.queue(ev(1))
+  assert.equal(await sender.flush(), false)
+  assert.equal(timers.length, 1, 'no retry scheduled')
+  assert.equal((await storage.outbox(accountId)).length, 1)
+  server.status = 0
+  timers[0].fn()
+  await waitFor(async () => (await storage.outbox(accountId)).length === 0, 'the retry to deliver')
+  assert.deepEqual((await server.decrypted()).map((e) => e.href), ['https://www.example.org/1'])
+})
+
 test('409 on events: new secret, new exchange, outbox re-encrypted, retried once', async () => {
   const server = await fakeServer(accountId)
   const { sender, storage } = setup(server)

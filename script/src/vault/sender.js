@@ -13,12 +13,13 @@ const BATCH = 10
 const MAX_BACKOFF = 5 * 60 * 1000
 const TIMEOUT = 30 * 1000
 
-// Retry marks failures worth trying again later (network errors, 5xx, 429).
+// Retry marks failures worth trying again later (network errors, 5xx, 429, and 408: the
+// request was too slow to arrive).
 class Retry extends Error {}
 // Stop marks failures that end this flush without scheduling another one.
 class Stop extends Error {}
 
-const failure = (status) => (status >= 500 || status === 429 ? new Retry('status ' + status) : new Stop('status ' + status))
+const failure = (status) => (status >= 500 || status === 429 || status === 408 ? new Retry('status ' + status) : new Stop('status ' + status))
 
 // createSender returns {queue(plaintext), flush()} for accountId. deps: storage (see
 // storage.js createStorage), fetch, crypto (keys/js/crypto.js API), now() ms,
