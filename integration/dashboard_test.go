@@ -91,9 +91,10 @@ var plan = []planVisitor{
 
 // sendPlan exchanges a secret for every visitor of the plan and sends its
 // events, encrypted, through the visitor API (no browser, like a script:
-// no Origin header).
-func sendPlan(t *testing.T, o *Offen, now time.Time) {
+// no Origin header). It returns each visitor's user cookie.
+func sendPlan(t *testing.T, o *Offen, now time.Time) []*http.Cookie {
 	t.Helper()
+	users := make([]*http.Cookie, len(plan))
 	var key struct{ PublicKey string }
 	getJSON(t, o.URL+"/api/exchange?accountId="+o.AccountID, &key)
 	pub, err := keys.ParsePublicKey(key.PublicKey)
@@ -121,6 +122,7 @@ func sendPlan(t *testing.T, o *Offen, now time.Time) {
 		if user == nil {
 			t.Fatalf("exchange for visitor %d set no user cookie", i)
 		}
+		users[i] = user
 		aead, err := keys.NewCipher(secret)
 		if err != nil {
 			t.Fatal(err)
@@ -150,6 +152,7 @@ func sendPlan(t *testing.T, o *Offen, now time.Time) {
 			t.Fatalf("events of visitor %d: got %d", i, res.StatusCode)
 		}
 	}
+	return users
 }
 
 func getJSON(t *testing.T, u string, out any) {
@@ -206,6 +209,11 @@ func expect(now, from time.Time) expected {
 // count selected events, session figures selected sessions with all their
 // in-range events. Real time ignores range and filters.
 func expectView(now, from, to time.Time, f viewFilters) expected {
+	return expectViewOf(plan, now, from, to, f)
+}
+
+// expectViewOf is expectView over the visitors vs only.
+func expectViewOf(vs []planVisitor, now, from, to time.Time, f viewFilters) expected {
 	type ev struct {
 		t        time.Time
 		path     string
@@ -231,7 +239,7 @@ func expectView(now, from, to time.Time, f viewFilters) expected {
 		return path
 	}
 	grouped := map[string]string{"google.com": "Google", "duckduckgo.com": "DuckDuckGo", "news.ycombinator.com": "Hacker News", "mastodon.social": "Mastodon"}
-	for _, v := range plan {
+	for _, v := range vs {
 		var earliest, latest time.Time
 		selectedVisitor := false
 		for _, s := range v.sessions {

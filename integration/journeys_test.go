@@ -28,6 +28,7 @@ var journeys = []journey{
 	{"host page deny", journeyHostDeny},
 	{"page view during a database outage", journeyOutagePageView},
 	{"dashboard numbers", journeyDashboardNumbers},
+	{"segments and purge", journeySegments},
 	{"dashboard view in the address", journeyDashboardView},
 	{"events goals funnels devices", journeyEvents},
 	{"visitor view export delete opt-out", journeyVisitorView},

@@ -1,32 +1,33 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # SPDX-FileCopyrightText: 2026 Offen developers
 # SPDX-License-Identifier: Apache-2.0
 
 # Fuzzes every target of the packages with parsers of untrusted input (keys,
-# and server for the banner CSS validator) briefly (FUZZTIME each, default
-# 5s). Without -fuzz the same targets already run their seeds under `go test`.
+# keys/segment, and server for the banner CSS validator) briefly (FUZZTIME
+# each, default 5s). Without -fuzz the same targets already run their seeds
+# under `go test`.
 # Usage: keys/fuzz.sh   (from anywhere; FUZZTIME=30s keys/fuzz.sh for longer)
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
 fuzztime="${FUZZTIME:-5s}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for pkg in keys server; do
-cd "$root/$pkg"
-targets=$(grep -ho '^func Fuzz[A-Za-z0-9]*' ./*_test.go | sed 's/^func //')
-for t in $targets; do
-	echo "fuzz $t ($fuzztime)"
-	for attempt in 1 2; do
-		if go test -run '^$' -fuzz "^${t}\$" -fuzztime "$fuzztime" -parallel 2 . >"$log" 2>&1; then
-			break
-		fi
-		# A crasher is saved in testdata/fuzz and makes the replay fail.
-		go test -run "^${t}\$" . || exit 1
-		tail -n 5 "$log"
-		# No crasher: the fuzzing engine itself gave up (a worker killed on a
-		# starved machine); try once more before failing.
-		[ "$attempt" = 1 ] || exit 1
-		echo "fuzz $t: engine failed without a crasher, once more"
+for pkg in keys keys/segment server; do
+	cd "$root/$pkg"
+	targets=$(grep -ho '^func Fuzz[A-Za-z0-9]*' ./*_test.go | sed 's/^func //')
+	for t in $targets; do
+		echo "fuzz $pkg $t ($fuzztime)"
+		for attempt in 1 2; do
+			if go test -run '^$' -fuzz "^${t}\$" -fuzztime "$fuzztime" -parallel 2 . >"$log" 2>&1; then
+				break
+			fi
+			# A crasher is saved in testdata/fuzz and makes the replay fail.
+			go test -run "^${t}\$" . || exit 1
+			tail -n 5 "$log"
+			# No crasher: the fuzzing engine itself gave up (a worker killed on a
+			# starved machine); try once more before failing.
+			[ "$attempt" = 1 ] || exit 1
+			echo "fuzz $t: engine failed without a crasher, once more"
+		done
 	done
-done
 done

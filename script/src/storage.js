@@ -10,7 +10,7 @@
 // non-extractable ones) are kept as they are.
 
 export const DB_NAME = 'offen'
-export const DB_VERSION = 3
+export const DB_VERSION = 4
 
 // Object store names.
 export const SECRETS = 'secrets' // visitor user secrets, one record per keyId
@@ -20,11 +20,12 @@ export const VISITOR_EVENTS = 'visitorEvents' // visitor view: cached ciphertext
 export const OPERATOR_EVENTS = 'operatorEvents' // dashboard: cached event ciphertexts (versions 1 and 2)
 export const OPERATOR_SECRETS = 'operatorSecrets' // dashboard: cached wrapped user secrets (versions 1 and 2)
 export const WRAP_KEYS = 'wrapKeys' // operator wrap keys (non-extractable CryptoKey) per login
-export const OPERATOR_SNAPSHOTS = 'operatorSnapshots' // dashboard: decrypted columns per metrics shard
+export const OPERATOR_SNAPSHOTS = 'operatorSnapshots' // dashboard: the encrypted keyring (and, versions 2 and 3, decrypted columns per metrics shard)
+export const OPERATOR_SEGMENTS = 'operatorSegments' // dashboard: sealed segments as the server serves them
 
 // upgrade creates or migrates the schema from oldVersion to DB_VERSION. Every future
 // version adds one `if (oldVersion < N)` step below and never edits an earlier one.
-export function upgrade (db, oldVersion) {
+export function upgrade (db, oldVersion, tx) {
   if (oldVersion < 1) {
     // {keyId, accountId, key: CryptoKey (AES-GCM 256, non-extractable, encrypt+decrypt),
     //  createdAt: ms, exchanged: boolean, raw?: Uint8Array(32) kept only until exchanged}
@@ -73,6 +74,27 @@ export function upgrade (db, oldVersion) {
     db.deleteObjectStore(OPERATOR_EVENTS)
     db.deleteObjectStore(OPERATOR_SECRETS)
   }
+  if (oldVersion < 4) {
+    // Sealed segments (keys/PROTOCOL.md §13) replace the shard snapshots: {loginId, accountId,
+    // period, version, digest, sealed: 'a1.…'}, kept as fetched (sealed under the segment key).
+    // The snapshots and the feed cursors they and the keyring carried are dropped; keyring
+    // chunks stay (they save an ECDH per visitor).
+    db.createObjectStore(OPERATOR_SEGMENTS, { keyPath: ['loginId', 'accountId', 'period'] })
+    if (tx && oldVersion >= 2) {
+      tx.objectStore(OPERATOR_SNAPSHOTS).openCursor().onsuccess = (e) => {
+        const c = e.target.result
+        if (!c) return
+        if (typeof c.value.shard === 'number') c.delete()
+        c.continue()
+      }
+      tx.objectStore(CURSORS).openCursor().onsuccess = (e) => {
+        const c = e.target.result
+        if (!c) return
+        if (/^operator\/.*\/(events|keyring)$/.test(c.value.feed)) c.delete()
+        c.continue()
+      }
+    }
+  }
 }
 
 const opened = new WeakMap()
@@ -104,7 +126,7 @@ function openOnce (factory) {
     let settled = false
     const timer = setTimeout(() => { settled = true; reject(STALLED) }, OPEN_PATIENCE_MS)
     const req = factory.open(DB_NAME, DB_VERSION)
-    req.onupgradeneeded = (e) => upgrade(req.result, e.oldVersion)
+    req.onupgradeneeded = (e) => upgrade(req.result, e.oldVersion, req.transaction)
     req.onsuccess = () => {
       const db = req.result
       if (settled) { db.close(); return } // answered after we gave up on it

@@ -14,7 +14,7 @@ test('schema: database offen, version, stores and indexes', async () => {
   assert.equal(db.version, storage.DB_VERSION)
   assert.deepEqual([...db.objectStoreNames].sort(), [
     storage.CURSORS, storage.OUTBOX,
-    storage.SECRETS, storage.VISITOR_EVENTS, storage.WRAP_KEYS, storage.OPERATOR_SNAPSHOTS
+    storage.SECRETS, storage.VISITOR_EVENTS, storage.WRAP_KEYS, storage.OPERATOR_SNAPSHOTS, storage.OPERATOR_SEGMENTS
   ].sort())
   const tx = db.transaction([storage.SECRETS, storage.OUTBOX, storage.OPERATOR_SNAPSHOTS], 'readonly')
   assert.deepEqual([...tx.objectStore(storage.SECRETS).indexNames], ['accountId'])
@@ -51,6 +51,38 @@ test('schema: version 3 drops the per-event operator stores of version 2 and kee
   assert.ok(!db.objectStoreNames.contains(storage.OPERATOR_SECRETS))
   assert.ok(db.objectStoreNames.contains(storage.OPERATOR_SNAPSHOTS))
   assert.equal(await storage.createStorage(factory).cursor('visitor'), 'c')
+})
+
+test('schema: version 4 drops the shard snapshots and the dashboard cursors, keeps the keyring', async () => {
+  const factory = new IDBFactory()
+  const v3 = await new Promise((resolve, reject) => {
+    const req = factory.open(storage.DB_NAME, 3)
+    // version 3 as browsers have it (the stores this test looks at)
+    req.onupgradeneeded = () => {
+      const db = req.result
+      db.createObjectStore(storage.CURSORS, { keyPath: 'feed' })
+      db.createObjectStore(storage.OPERATOR_SNAPSHOTS, { keyPath: ['loginId', 'accountId', 'shard'] }).createIndex('account', ['loginId', 'accountId'])
+    }
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+  await new Promise((resolve) => {
+    const tx = v3.transaction([storage.OPERATOR_SNAPSHOTS, storage.CURSORS], 'readwrite')
+    tx.objectStore(storage.OPERATOR_SNAPSHOTS).put({ loginId: 'l', accountId: 'a', shard: 0, parts: [] })
+    tx.objectStore(storage.OPERATOR_SNAPSHOTS).put({ loginId: 'l', accountId: 'a', shard: 'keys|x', parts: [] })
+    tx.objectStore(storage.CURSORS).put({ feed: 'operator/l/a/keyring', cursor: 'c' })
+    tx.objectStore(storage.CURSORS).put({ feed: 'visitor', cursor: 'v' })
+    tx.oncomplete = resolve
+  })
+  v3.close()
+  const db = await storage.openDatabase(factory)
+  assert.equal(db.version, storage.DB_VERSION)
+  assert.ok(db.objectStoreNames.contains(storage.OPERATOR_SEGMENTS))
+  const left = await storage.transact(factory, storage.OPERATOR_SNAPSHOTS, 'readonly', s => s[storage.OPERATOR_SNAPSHOTS].getAll())
+  assert.deepEqual(left.map(r => r.shard), ['keys|x'])
+  const s = storage.createStorage(factory)
+  assert.equal(await s.cursor('operator/l/a/keyring'), undefined)
+  assert.equal(await s.cursor('visitor'), 'v')
 })
 
 test('a stored non-extractable secret still decrypts the visitor own events', async () => {

@@ -1,40 +1,16 @@
 // SPDX-FileCopyrightText: 2026 Offen developers
 // SPDX-License-Identifier: Apache-2.0
 
-// The operator's IndexedDB cache of one account (PROTOCOL §3.5, §6): the cursor of its
-// secrets feed and the encrypted keyring of unwrapped user secrets (seal.js) in
-// operatorSnapshots. The events themselves are cached as the workers' encrypted snapshots
-// (worker.js), which carry their own events cursor; event ciphertexts and wrapped secrets are
-// not kept one by one (storage version 3 dropped those stores: writing a million records
-// cost more than downloading them again).
+// The operator's IndexedDB cache of one account besides its sealed segments (segments.js):
+// the encrypted keyring of unwrapped user secrets (seal.js) in operatorSnapshots. Event
+// ciphertexts and wrapped secrets are not kept one by one (storage version 3 dropped those
+// stores), nor the workers' decrypted columns (version 4 did: segments replace them).
 
 import { toBase64Url } from '../../../keys/js/crypto.js'
-import { CURSORS, OPERATOR_SNAPSHOTS, transact } from '../../../script/src/storage.js'
+import { OPERATOR_SEGMENTS, OPERATOR_SNAPSHOTS, transact } from '../../../script/src/storage.js'
+import { segmentsRange } from './segments.js'
 
 const HIGH = '\uffff'
-
-/** feedName is the cursor key of an operator feed ('keyring': the secrets feed as far as the keyring holds it). */
-export function feedName (loginId, accountId, feed) {
-  return `operator/${loginId}/${accountId}/${feed}`
-}
-
-/**
- * createOperatorCache({factory, loginId, accountId}) returns the cursors of one account:
- *   cursor(feed), setCursor(feed, cursor), clearCursor(feed)
- */
-export function createOperatorCache ({ factory = globalThis.indexedDB, loginId, accountId }) {
-  const run = (names, mode, fn) => transact(factory, names, mode, fn)
-  return {
-    async cursor (feed) {
-      const rec = await run(CURSORS, 'readonly', s => s[CURSORS].get(feedName(loginId, accountId, feed)))
-      return rec ? rec.cursor : undefined
-    },
-    setCursor: (feed, cursor) => run(CURSORS, 'readwrite', s => {
-      s[CURSORS].put({ feed: feedName(loginId, accountId, feed), cursor, updatedAt: Date.now() })
-    }),
-    clearCursor: (feed) => run(CURSORS, 'readwrite', s => { s[CURSORS].delete(feedName(loginId, accountId, feed)) })
-  }
-}
 
 /** keyringRange selects an account's keyring chunks in the operatorSnapshots store. */
 export function keyringRange (loginId, accountId) {
@@ -92,14 +68,13 @@ export function createKeyring ({ factory = globalThis.indexedDB, loginId, accoun
   }
 }
 
-/** dropCaches deletes an account's encrypted snapshots, keyring and cursors (or a login's, without accountId). */
+/** dropCaches deletes an account's keyring and cached segments (or a login's, without accountId). */
 export function dropCaches (factory, loginId, accountId) {
   const range = accountId
     ? IDBKeyRange.bound([loginId, accountId], [loginId, accountId, []])
     : IDBKeyRange.bound([loginId], [loginId, []])
-  const prefix = accountId ? `operator/${loginId}/${accountId}/` : `operator/${loginId}/`
-  return transact(factory, [OPERATOR_SNAPSHOTS, CURSORS], 'readwrite', s => {
+  return transact(factory, [OPERATOR_SNAPSHOTS, OPERATOR_SEGMENTS], 'readwrite', s => {
     s[OPERATOR_SNAPSHOTS].delete(range)
-    s[CURSORS].delete(IDBKeyRange.bound(prefix, prefix + HIGH))
+    s[OPERATOR_SEGMENTS].delete(segmentsRange(loginId, accountId))
   })
 }

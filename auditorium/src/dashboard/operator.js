@@ -119,6 +119,9 @@ export function useRefresh (fn, every, enabled) {
   }, [every, enabled])
 }
 
+// loadCounts: periods read from segments, periods sealed here (and uploaded), events downloaded raw
+const loadCounts = ({ segments, sealed, uploaded, downloaded }) => ({ segments, sealed, uploaded, downloaded })
+
 export function OperatorDashboard ({ login }) {
   const i18n = useI18n()
   const { t } = i18n
@@ -171,6 +174,8 @@ export function OperatorDashboard ({ login }) {
       loginId: login.loginId,
       accountId,
       factory: services.factory,
+      // the range shown is read first
+      range: rangeBounds(range, now, custom) || rangeBounds(DEFAULT_RANGE, now),
       // progress re-renders the page: at most four times a second (a million events are
       // hundreds of pages and unwrap batches)
       onProgress: p => {
@@ -178,7 +183,9 @@ export function OperatorDashboard ({ login }) {
         if (!live || (t - shown < 250 && p.phase !== 'ready')) return
         shown = t
         setProgress(p)
-      }
+      },
+      // the first figures: shown (as loading, with data-partial) while the history comes
+      onFirst: summary => { if (live) setLoaded({ loader, summary }) }
     })
     loader.onIdle = () => live && setWriting(false)
     loader.load().then(summary => {
@@ -199,26 +206,26 @@ export function OperatorDashboard ({ login }) {
   const bounds = rangeBounds(effectiveRange, now, custom)
   const allowedResolutions = bounds ? resolutionsFor(bounds.from, bounds.to) : []
   const effectiveResolution = allowedResolutions.includes(view.resolution) ? view.resolution : allowedResolutions[0]
+  const complete = !!(loaded && loaded.summary.complete)
   // the goals and funnels belong to the question: the panels wait for them
   const question = loaded && bounds && definitions ? JSON.stringify([accountId, bounds, effectiveResolution, filters, definitions]) : null
-  const queryKey = question && question + tick
+  // the complete figures replace the first ones as a quiet refresh does (the same question)
+  const queryKey = question && question + tick + (complete ? '' : '~')
 
   // query the workers whenever the question changes
   useEffect(() => {
     if (!queryKey) return
     let live = true
     const started = Date.now()
-    loaded.loader.query({ from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now, ...definitions })
+    const q = { from: bounds.from, to: bounds.to, resolution: effectiveResolution, filters, now, ...definitions }
+    loaded.loader.query(q)
       .then(m => {
         if (!live) return
-        setResult({ m, key: queryKey, question, filters, bounds, summary: loaded.loader.summary(), ms: Date.now() - started })
-        // the workers save their snapshots once the first figures are there: a worker handles
-        // one request at a time, and encrypting a million events' columns takes a while
-        const loader = loaded.loader
-        if (loader.changed > 0 && !loader.snapshotAsked) {
-          loader.snapshotAsked = true
-          loader.saveSnapshot().catch(() => {})
-        }
+        const timings = loaded.loader.stats.timings
+        const at = globalThis.performance ? Math.round(performance.now()) : undefined
+        if (timings.firstAt === undefined) timings.firstAt = at // ms from navigation start to the first figures
+        if (complete && timings.readyAt === undefined) timings.readyAt = at
+        setResult({ m, key: queryKey, question, filters, bounds, summary: loaded.loader.summary(), ms: Date.now() - started, partial: loaded.loader.partial(q) })
       }, err => { if (live) setError(err) })
     return () => { live = false }
   }, [queryKey])
@@ -233,7 +240,7 @@ export function OperatorDashboard ({ login }) {
   }, services.refreshMs || REFRESH_MS, !!loaded)
 
   const invalid = effectiveRange === 'custom' && !bounds
-  const ready = result && result.key === queryKey
+  const ready = result && result.key === queryKey && complete
   const state = error ? 'error' : ready ? 'ready' : invalid && loaded ? 'invalid' : 'loading'
   const addFilter = (name, value) => go({ filters: { ...filters, [name]: value } })
   const removeFilter = (name) => {
@@ -276,13 +283,15 @@ export function OperatorDashboard ({ login }) {
   // a quiet refresh asks the same question again: its figures are not stale meanwhile
   const stale = !!result && result.question !== question
   return html`<section class="page dashboard" data-state=${state} aria-busy=${state === 'loading' ? 'true' : 'false'}
-    data-timings=${timings ? JSON.stringify({ ...timings, query: result && result.ms }) : undefined} data-cache=${writing ? 'writing' : 'idle'}>
+    data-timings=${timings ? JSON.stringify({ ...timings, query: result && result.ms }) : undefined} data-cache=${writing ? 'writing' : 'idle'}
+    data-partial=${result && result.partial.length ? result.partial.join(' ') : undefined}
+    data-load=${loaded ? JSON.stringify(loadCounts(loaded.loader.stats)) : undefined}>
     <h1 id="page-title">${t('dashboard.operator.heading', { name })}</h1>
     <${Toolbar} accounts=${accounts} accountId=${accountId} onAccount=${id => go({ account: id, filters: {} })}
       range=${effectiveRange} setRange=${setRange} custom=${custom} setCustom=${c => go({ custom: c })} invalid=${invalid}
       resolution=${effectiveResolution} setResolution=${r => go({ resolution: r })} now=${now} retentionMs=${retentionMs} />
     ${error && html`<p class="alert" role="alert">${t(error.message === 'export' ? 'dashboard.export.failed' : 'dashboard.error.load')}</p>`}
-    ${!loaded && !error && html`<${Progress} progress=${progress} />`}
+    ${!complete && !error && html`<${Progress} progress=${progress} />`}
     ${invalid && html`<p class="notice" id="range-invalid" role="alert">${t('dashboard.range.invalid')}</p>`}
     ${stale && html`<p class="notice stale-notice" data-stale-notice="true">${t(invalid ? 'dashboard.stale.invalid' : 'dashboard.stale.loading')}</p>`}
     <${FilterChips} filters=${filters} onRemove=${removeFilter} label=${result ? keyLabeler(i18n, result.m) : undefined} />

@@ -41,10 +41,11 @@ export async function runFeed ({ fetchPage, loadCursor, saveCursor, clear, store
   return totals
 }
 
-/** feedPath builds the URL of a feed page. */
-export function feedPath (base, since, limit) {
+/** feedPath builds the URL of a feed page; `start` (ms) begins a run at that time (PROTOCOL §13). */
+export function feedPath (base, since, limit, start) {
   const params = new URLSearchParams()
   if (since) params.set('since', since)
+  else if (start !== undefined) params.set('start', String(start))
   if (limit) params.set('limit', String(limit))
   const q = params.toString()
   return q ? `${base}?${q}` : base

@@ -204,6 +204,10 @@ export function createShard ({ decrypt, decryptMany, importKey, unwrap } = {}) {
     add (msg) {
       return store.add(msg.records || [])
     },
+    reserve (msg) {
+      store.reserve(Math.max(0, Math.floor(msg.events) || 0))
+      return {}
+    },
     remove (msg) {
       const tombstones = msg.tombstones || []
       for (const ts of tombstones) {

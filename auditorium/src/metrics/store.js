@@ -8,8 +8,9 @@
 // visitor, then session, then time; that order is rebuilt lazily (counting sort) after writes.
 
 import { emptyPartial, finalize, normalizeQuery, PROP_SEPARATOR, REALTIME_WINDOW, RETENTION_WEEKS } from './aggregate.js'
-import { IGNORED, pageInfo, pathMatcher, referrerLabel, utmValues, validatePayload, validEventId } from './normalize.js'
+import { BROWSERS, DEVICES, IGNORED, KINDS, OSES, pageInfo, pathMatcher, referrerLabel, SCREENS, utmValues, validatePayload, validEventId } from './normalize.js'
 import { KIND } from './steps.js'
+import { flat, rowPayload, ulidOf } from './segment-rows.js'
 import { bucketIndex, WEEK } from './time.js'
 
 const ID_BYTES = 26
@@ -194,16 +195,27 @@ export class EventStore {
     return this.unreadableIds.size + this.unreadableWithoutId
   }
 
-  _ensure (extra) {
+  _ensure (extra, exact = false) {
     if (this.n + extra <= this.cap) return
     let cap = this.cap
-    while (cap < this.n + extra) cap *= 2
+    if (exact) cap = this.n + extra
+    else while (cap < this.n + extra) cap = cap < (1 << 20) ? cap * 2 : Math.ceil(cap * 1.25)
     for (const name of COLUMNS) {
       this[name] = grow(this[name], cap)
     }
     this.ids = grow(this.ids, cap * ID_BYTES)
     this.cap = cap
-    this._rehash(cap * 2)
+    let size = 32 // a power of two, at most two thirds full
+    while (size < cap * 1.5) size *= 2
+    if (size !== this.hash.length) this._rehash(size)
+  }
+
+  /**
+   * reserve makes room for `extra` more events at once (e.g. the count of the segments about
+   * to come), so that the columns are not grown by doubling, which leaves up to half unused.
+   */
+  reserve (extra) {
+    this._ensure(extra, true)
   }
 
   _rehash (size) {
@@ -253,7 +265,7 @@ export class EventStore {
   // _sessionIndex interns the session (visitor, session id). Session ids are random per tab,
   // so the id alone almost always decides; an id seen under a second visitor falls back to a
   // composite key, keeping sessions scoped to their visitor (and so to one shard).
-  _sessionIndex (visitor, sessionId) {
+  _sessionIndex (visitor, sessionId, copy = null) {
     let s = sessionId === null ? undefined : this.sessionById.get(sessionId)
     if (s !== undefined && this.sessionVisitor[s] === visitor) return s
     const key = sessionId === null || s !== undefined ? visitor + ':' + (sessionId === null ? '' : sessionId) : null
@@ -268,7 +280,7 @@ export class EventStore {
     }
     this.sessionVisitor[s] = visitor
     this.sessionLess[s] = sessionId === null ? 1 : 0
-    if (key === null) this.sessionById.set(sessionId, s)
+    if (key === null) this.sessionById.set(copy ? copy(sessionId) : sessionId, s)
     else this.sessionByKey.set(key, s)
     return s
   }
@@ -350,6 +362,163 @@ export class EventStore {
     this.os[row] = p.os === null ? -1 : this.oses.intern(p.os)
     this.device[row] = p.device === null ? -1 : this.devices.intern(p.device)
     this.screen[row] = p.screen === null ? -1 : this.screens.intern(p.screen)
+  }
+
+  /**
+   * addSegment stores the rows of a segment as decodeSegmentColumns (keys/js/segment.js) reads
+   * them, only those whose secret id keep(secretId) accepts (a shard's visitors); its
+   * unreadable events (which name no visitor) are counted when `unreadable` is set (in one
+   * shard). Each distinct string is validated and parsed once; a row is then what add() makes
+   * of the same record (rows with extras and events other than page views go through add()
+   * itself). Returns {added, duplicates,
+   * unreadable, ignored} like add().
+   */
+  addSegment (c, { keep = () => true, unreadable: countUnreadable = true } = {}) {
+    const res = { added: 0, duplicates: 0, unreadable: 0, ignored: 0 }
+    const mapOf = (list, fn) => {
+      const out = new Int32Array(list.length)
+      for (let i = 0; i < list.length; i++) out[i] = fn(list[i], i)
+      return out
+    }
+    // strings kept for long are copied (flat): the decoder's may be slices of one string
+    const visitorOf = mapOf(c.secretIds, s => {
+      if (s === '' || !keep(s)) return -1
+      return this.visitors.ids.get(s) ?? this.visitors.intern(flat(s))
+    })
+    const keyVisitor = mapOf(c.keyIds, (k, i) => visitorOf[c.keySecret[i]])
+    const keys = new Int32Array(c.keyIds.length).fill(-1) // interned at their first kept row
+    // 1: a page view (fast path), 2: another kind of §12 (through add()), 0: ignored
+    const counted = mapOf(c.types, ty => (ty === 'PAGEVIEW' ? 1 : KINDS.includes(ty) ? 2 : 0))
+    const oneOf = (list, table) => table.map(v => (list.includes(v) ? v : null))
+    const browsers = oneOf(BROWSERS, c.browsers)
+    const oses = oneOf(OSES, c.oses)
+    const devices = oneOf(DEVICES, c.devices)
+    const screens = oneOf(SCREENS, c.screens)
+
+    const infos = c.hrefs.map(h => (h.length > 0 && h.length <= 2048 ? pageInfo(h) : null))
+    const pages = mapOf(infos, info => (info ? this.pages.intern(info.key) : -1))
+    const sessionOk = mapOf(c.sessionIds, s => (s.length > 0 && s.length <= 128 ? 1 : 0))
+    const geos = mapOf(c.geos, g => (/^[A-Za-z]{2}$/.test(g) ? this.geos.intern(g.toUpperCase()) : -1))
+    const account = this.accounts.intern(c.accountId)
+    const nh = c.hrefs.length + 1
+    const refs = new Map() // referrer * hrefs + href -> referrer dict id
+    const utms = new Map() // href * hrefs + rawHref -> [campaign, source]
+    const unreadable = []
+    const buf = new Uint8Array(ID_BYTES)
+    const sessions = new Int32Array(c.sessionIds.length + 1).fill(-1) // last store session per session id
+    this._ensure(c.count)
+    for (let i = 0; i < c.count; i++) {
+      const v = keyVisitor[c.key[i]]
+      if (v < 0) continue
+      if (c.extra[i] !== 0 || counted[c.type[i]] === 2) {
+        const k = c.key[i]
+        ulidOf(c.ids, 16 * i, buf, 0)
+        const one = this.add([{ eventId: upper(buf), secretId: c.secretIds[c.keySecret[k]], keyId: c.keyIds[k], accountId: c.accountId, payload: rowPayload(c, i) }])
+        for (const name in res) res[name] += one[name]
+        continue
+      }
+      ulidOf(c.ids, 16 * i, buf, 0)
+      const slot = this._find(buf)
+      if ((slot >= 0 && (this.flags[this.hash[slot]] & 1)) || (this.unreadableIds.size > 0 && this.unreadableIds.has(upper(buf)))) {
+        res.duplicates++
+        continue
+      }
+      if (!counted[c.type[i]]) { // as validatePayload: other types are ignored before any field is checked
+        res.ignored++
+        continue
+      }
+      const h = c.href[i]
+      const sess = c.session[i]
+      if (h === 0 || pages[h - 1] < 0 || Number.isNaN(c.time[i]) || (sess !== 0 && sessionOk[sess - 1] !== 1)) {
+        unreadable.push(upper(buf))
+        continue
+      }
+      const rawIdx = c.rawHref[i]
+      const ri = c.referrer[i]
+      const rk = ri * nh + h
+      let ref = refs.get(rk)
+      if (ref === undefined) {
+        const label = ri === 0 ? null : referrerLabel(c.referrers[ri - 1], infos[h - 1].host)
+        refs.set(rk, (ref = label === null ? -1 : this.referrers.intern(label)))
+      }
+      const uk = h * nh + rawIdx
+      let utm = utms.get(uk)
+      if (utm === undefined) {
+        const raw = rawIdx === 0 ? null : c.hrefs[rawIdx - 1]
+        const u = utmValues(c.hrefs[h - 1], raw !== null && raw.length <= 2048 ? raw : null)
+        utms.set(uk, (utm = [u.campaign === null ? -1 : this.campaigns.intern(u.campaign), u.source === null ? -1 : this.sources.intern(u.source)]))
+      }
+      let si = sessions[sess]
+      if (si < 0 || this.sessionVisitor[si] !== v) {
+        si = this._sessionIndex(v, sess === 0 ? null : c.sessionIds[sess - 1], flat)
+        if (sess !== 0) sessions[sess] = si
+      }
+      let key = keys[c.key[i]]
+      if (key < 0) {
+        const k = c.keyIds[c.key[i]]
+        key = keys[c.key[i]] = this.keys.ids.get(k) ?? this.keys.intern(flat(k))
+      }
+      const row = this.n++
+      this.t[row] = c.time[i]
+      this.visitor[row] = v
+      this.session[row] = si
+      this.page[row] = pages[h - 1]
+      this.referrer[row] = ref
+      this.campaign[row] = utm[0]
+      this.source[row] = utm[1]
+      this.geo[row] = c.geo[i] === 0 ? -1 : geos[c.geo[i] - 1]
+      this.key[row] = key
+      this.account[row] = account
+      this.pageload[row] = c.pageload[i]
+      this.flags[row] = 1 | (c.isMobile[i] === 2 ? 2 : 0)
+      this._eventColumns(row, {
+        type: 'PAGEVIEW',
+        name: null,
+        props: null,
+        notFound: c.notFound[i] === 2,
+        browser: c.browser[i] === 0 ? null : browsers[c.browser[i] - 1],
+        os: c.os[i] === 0 ? null : oses[c.os[i] - 1],
+        device: c.device[i] === 0 ? null : devices[c.device[i] - 1],
+        screen: c.screen[i] === 0 ? null : screens[c.screen[i] - 1]
+      })
+      this.ids.set(buf, row * ID_BYTES)
+      if (slot >= 0) this.hash[slot] = row
+      else this.hash[-slot - 1] = row
+      this.alive++
+      res.added++
+    }
+    if (countUnreadable) for (const id of c.unreadable) unreadable.push(id)
+    res.unreadable += this.markUnreadable(unreadable.map(eventId => ({ eventId, accountId: c.accountId })))
+    if (res.added) this.dirty = true
+    return res
+  }
+
+  /**
+   * removeRange removes every event (readable or not) whose id lies in [from, to) (ULIDs, e.g.
+   * the bounds of a period whose segment turned stale). Returns {removed}.
+   */
+  removeRange (from, to) {
+    const lo = validEventId(from)
+    const hi = validEventId(to)
+    if (!lo || !hi) return { removed: 0 }
+    for (const u of this.unreadableIds.keys()) if (u >= lo && u < hi) this.unreadableIds.delete(u)
+    const ids = this.ids
+    const cmp = (o, id) => {
+      for (let i = 0; i < ID_BYTES; i++) {
+        const d = ids[o + i] - id.charCodeAt(i)
+        if (d !== 0) return d
+      }
+      return 0
+    }
+    let removed = 0
+    for (let r = 0; r < this.n; r++) {
+      if ((this.flags[r] & 1) && cmp(r * ID_BYTES, lo) >= 0 && cmp(r * ID_BYTES, hi) < 0) removed += this._kill(r)
+    }
+    if (removed) {
+      this.dirty = true
+      if (this.n - this.alive > Math.max(4096, this.alive)) this._compact()
+    }
+    return { removed }
   }
 
   /**

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { runFeed } from '../../src/dashboard/sync.js'
 import { AccountLoader } from '../../src/dashboard/loader.js'
-import { dropCaches } from '../../src/dashboard/cache.js'
 import { addEvent, addTombstone, addVisitor, createAccount, createFakeApi, fakeSession, inProcessMetrics } from './world.js'
 
 globalThis.IDBKeyRange = IDBKeyRange
@@ -61,140 +60,152 @@ test('runFeed: events before tombstones, cursor persisted only after the page is
   assert.deepEqual(cleared, ['clear', 'store', 'save'])
 })
 
-async function world ({ visitors = 5, perVisitor = 3 } = {}) {
+async function world ({ visitors = 5, perVisitor = 3, days = 1 } = {}) {
   const acc = await createAccount({ retentionDays: 30 })
   const vs = []
   for (let i = 0; i < visitors; i++) {
     const v = await addVisitor(acc)
     vs.push(v)
-    for (let j = 0; j < perVisitor; j++) await addEvent(acc, v, NOW - DAY + j * 60000, { href: `https://www.example.com/p${j}` })
+    for (let d = 0; d < days; d++) {
+      for (let j = 0; j < perVisitor; j++) await addEvent(acc, v, NOW - (d + 1) * DAY + j * 60000, { href: `https://www.example.com/p${j}` })
+    }
   }
   return { acc, vs }
 }
 
-function loaderFor (acc, api, factory, metrics) {
-  return new AccountLoader({ api, session: fakeSession([acc]), metrics, loginId: 'login-1', accountId: acc.accountId, factory, limit: 4, now: () => NOW })
+function loaderFor (acc, api, factory, metrics, extra = {}) {
+  return new AccountLoader({ api, session: fakeSession([acc]), metrics, loginId: 'login-1', accountId: acc.accountId, factory, limit: 4, now: () => NOW, ...extra })
 }
 
-test('AccountLoader: cold load, warm load from snapshots downloads only what is new, tombstones, unreadable', async () => {
+const fakeApi = (acc) => createFakeApi([acc], { now: () => NOW })
+const fetchedSegments = (api) => api.requests.filter(r => /\/segments\/\d{4}-\d{2}-\d{2}(\?|$)/.test(r) && !r.startsWith('PUT'))
+const rawReads = (api) => api.requests.filter(r => /\/segments\/[\d-]+\/events/.test(r))
+
+test('AccountLoader: the first load seals the closed periods, a fresh browser reads the segments, a warm one its cache', async () => {
+  const { acc, vs } = await world({ days: 3 })
+  await addEvent(acc, vs[0], NOW - 1000, { href: 'https://www.example.com/today' }) // open period: the tail
+  const api = fakeApi(acc)
   const factory = new IDBFactory()
-  const { acc, vs } = await world()
-  const api = createFakeApi([acc])
-
-  const m1 = inProcessMetrics(factory)
-  const cold = loaderFor(acc, api, factory, m1)
+  const progress = []
+  const firsts = []
+  const cold = loaderFor(acc, api, factory, inProcessMetrics(factory), {
+    range: { from: NOW - DAY, to: NOW },
+    onProgress: p => progress.push(p),
+    onFirst: s => firsts.push(s.complete)
+  })
   const s1 = await cold.load()
-  assert.equal(s1.stats.unwrapped, 5)
-  assert.equal(s1.stats.downloaded, 15)
-  let m = await cold.query(week)
-  assert.equal(m.pageViews, 15)
-  assert.equal(m.uniqueVisitors, 5)
-  assert.equal(m.unreadable, 0)
-  await cold.saveSnapshot()
   await cold.written()
+  assert.equal(s1.complete, true)
+  assert.deepEqual(firsts, [false], 'first figures before the history')
+  assert.equal(s1.stats.sealed, 3)
+  assert.equal(s1.stats.uploaded, 3)
+  assert.equal(s1.stats.segments, 0)
+  assert.equal(s1.stats.unwrapped, 5)
+  assert.ok(api.requests.some(r => /\/events\?start=/.test(r)), 'the open tail from the feed with start')
+  assert.ok(!api.requests.some(r => /\/secrets\?(since|limit)/.test(r) || /\/secrets$/.test(r)), 'no secrets feed')
+  const periods = progress.filter(p => p.phase === 'periods')
+  assert.deepEqual(periods.at(-1), { phase: 'periods', done: 3, total: 3 })
+  assert.ok(progress.filter(p => p.phase === 'events').every(p => p.done <= p.total))
+  const want = await cold.query(week)
+  assert.equal(want.pageViews, 5 * 3 * 3 + 1)
+  assert.equal(want.uniqueVisitors, 5)
 
-  // new data arrives: one event, one tampered event, a purge of one visitor
-  await addEvent(acc, vs[0], NOW - 1000, { href: 'https://www.example.com/new' })
-  await addEvent(acc, vs[1], NOW - 500, {}, { tamper: true })
-  addTombstone(acc, 'secret', vs[4].keyId)
-
+  // another browser: every closed period from its segment, no raw events, no ECDH but the tail's
+  const fresh = new IDBFactory()
   api.requests.length = 0
-  const m2 = inProcessMetrics(factory)
-  const warm = loaderFor(acc, api, factory, m2)
-  const s2 = await warm.load()
-  assert.equal(s2.stats.restored, true)
-  await warm.written()
-  assert.equal(s2.stats.unwrapped, 0, 'no ECDH again in this browser')
-  assert.equal(s2.stats.downloaded, 2, 'only the new events')
-  m = await warm.query(week)
-  assert.equal(m.pageViews, 16 - 3)
-  assert.equal(m.uniqueVisitors, 4)
-  assert.equal(m.unreadable, 1, 'the tampered event is counted, never shown')
-  assert.ok(!m.pages.some(p => p.key.includes('undefined')))
+  const second = loaderFor(acc, api, fresh, inProcessMetrics(fresh, 3))
+  const s2 = await second.load()
+  await second.written()
+  assert.equal(s2.stats.segments, 3)
+  assert.equal(s2.stats.sealed, 0)
+  assert.equal(rawReads(api).length, 0)
+  assert.equal(s2.stats.unwrapped, 1, 'only the secret of the tail event')
+  assert.deepEqual(await second.query(week), want)
 
-  // without the snapshots (other number of workers): the keyring saves every ECDH, the
-  // events are downloaded again
-  await warm.saveSnapshot()
-  await warm.written()
+  // the same browser again: the segments come from its cache
   api.requests.length = 0
-  const m3 = inProcessMetrics(factory, 3)
-  const semi = loaderFor(acc, api, factory, m3)
-  const s3 = await semi.load()
-  assert.equal(s3.stats.restored, false)
-  assert.equal(s3.stats.downloaded, 14)
-  assert.equal(s3.stats.unwrapped, 0)
-  assert.ok(api.requests.some(r => r.includes('/secrets?since=')), 'the secrets feed resumes from the keyring cursor')
-  m = await semi.query(week)
-  assert.equal(m.pageViews, 13)
-  assert.equal(m.uniqueVisitors, 4)
-  assert.equal(m.unreadable, 1)
-
-  // without any cache: everything again
-  await dropCaches(factory, 'login-1', acc.accountId)
-  api.requests.length = 0
-  const m4 = inProcessMetrics(factory)
-  const again = loaderFor(acc, api, factory, m4)
-  const s4 = await again.load()
-  assert.equal(s4.stats.restored, false)
-  assert.equal(s4.stats.downloaded, 14)
-  assert.equal(s4.stats.unwrapped, 4)
-  m = await again.query(week)
-  assert.equal(m.pageViews, 13)
-  assert.equal(m.unreadable, 1)
+  const warm = loaderFor(acc, api, fresh, inProcessMetrics(fresh))
+  const s3 = await warm.load()
+  assert.equal(s3.stats.segments, 3)
+  assert.equal(fetchedSegments(api).length, 0, 'no segment downloaded again')
+  assert.equal(s3.stats.unwrapped, 0, 'the keyring has the tail secret')
+  assert.deepEqual(await warm.query(week), want)
 })
 
-test('AccountLoader: an unreadable secret is remembered in the keyring; a lost keyring chunk means all secrets again', async () => {
+test('AccountLoader: a purge makes segments stale; refresh and a fresh browser rebuild them without the visitor', async () => {
+  const { acc, vs } = await world({ days: 2 })
+  const api = fakeApi(acc)
   const factory = new IDBFactory()
-  const { acc } = await world({ visitors: 3, perVisitor: 1 })
+  const first = loaderFor(acc, api, factory, inProcessMetrics(factory))
+  await first.load()
+  await first.written()
+  assert.equal((await first.query(week)).uniqueVisitors, 5)
+
+  addTombstone(acc, 'secret', vs[2].keyId)
+  assert.equal((await api.get(`/api/accounts/${acc.accountId}/segments`)).segments.length, 0, 'both periods stale')
+  api.requests.length = 0
+  await first.refresh()
+  await first.written()
+  let m = await first.query(week)
+  assert.equal(m.uniqueVisitors, 4)
+  assert.equal(m.pageViews, 4 * 2 * 3)
+  assert.equal(rawReads(api).length > 0, true, 'stale periods read raw again')
+  assert.equal((await api.get(`/api/accounts/${acc.accountId}/segments`)).segments.length, 2, 'and sealed again')
+
+  const fresh = new IDBFactory()
+  addTombstone(acc, 'event', acc.log.find(e => e.kind === 'event' && e.item.secretId === vs[0].secretId).item.eventId)
+  const other = loaderFor(acc, api, fresh, inProcessMetrics(fresh))
+  const s = await other.load()
+  m = await other.query(week)
+  assert.equal(m.uniqueVisitors, 4)
+  assert.equal(m.pageViews, 4 * 2 * 3 - 1)
+  assert.equal(s.stats.segments, 1)
+  assert.equal(s.stats.sealed, 1)
+})
+
+test('AccountLoader: unreadable secrets and events are counted and remembered; retention drops old events', async () => {
+  const factory = new IDBFactory()
+  const { acc, vs } = await world({ visitors: 3, perVisitor: 1 })
   const bad = await addVisitor(acc, { broken: true })
   await addEvent(acc, bad, NOW - 3600000)
-  const api = createFakeApi([acc])
+  await addEvent(acc, vs[1], NOW - 2 * DAY, {}, { tamper: true })
+  const old = await addVisitor(acc)
+  await addEvent(acc, old, NOW - 40 * DAY) // beyond the 30 days retention
+  const api = fakeApi(acc)
   const first = loaderFor(acc, api, factory, inProcessMetrics(factory))
   const s1 = await first.load()
-  assert.equal(s1.unreadableSecrets, 1)
-  assert.equal(s1.stats.unwrapped, 3)
   await first.written()
+  assert.equal(s1.unreadableSecrets, 1)
+  let m = await first.query({ ...week, from: NOW - 60 * DAY })
+  assert.equal(m.pageViews, 3)
+  assert.equal(m.unreadable, 2, 'the event of the unreadable secret and the tampered one')
 
   const second = loaderFor(acc, api, factory, inProcessMetrics(factory))
   const s2 = await second.load()
   assert.equal(s2.unreadableSecrets, 1, 'still reported')
   assert.equal(s2.stats.unwrapped, 0)
-  assert.equal((await second.query(week)).unreadable, 1)
-
-  // a keyring chunk sealed under another key does not open: its cursor is not trusted
-  const { transact, OPERATOR_SNAPSHOTS } = await import('../../../script/src/storage.js')
-  await transact(factory, OPERATOR_SNAPSHOTS, 'readwrite', s => {
-    s[OPERATOR_SNAPSHOTS].put({ loginId: 'login-1', accountId: acc.accountId, shard: 'keys|zzz', parts: [{ nonce: new Uint8Array(12), data: new Uint8Array(48).buffer }] })
-  })
-  api.requests.length = 0
-  const third = loaderFor(acc, api, factory, inProcessMetrics(factory))
-  const s3 = await third.load()
-  assert.ok(api.requests.some(r => /\/secrets(\?limit=|$)/.test(r)), 'the secrets feed from the start')
-  assert.equal(s3.stats.unwrapped, 0, 'the keys that did open need no ECDH')
-  assert.equal((await third.query(week)).pageViews, 3)
+  m = await second.query({ ...week, from: NOW - 60 * DAY })
+  assert.equal(m.pageViews, 3)
+  assert.equal(m.unreadable, 2, 'unreadable events are part of the segments')
 })
 
-test('AccountLoader: reset clears the cache; an unreadable secret is counted; retention drops old events', async () => {
+test('AccountLoader: a reset of the tail feed reads it again; tombstones of the feed apply at once', async () => {
   const factory = new IDBFactory()
-  const { acc } = await world({ visitors: 2, perVisitor: 2 })
-  const bad = await addVisitor(acc, { broken: true })
-  await addEvent(acc, bad, NOW - 3600000)
-  const old = await addVisitor(acc)
-  await addEvent(acc, old, NOW - 40 * DAY) // beyond the 30 days retention
-  const api = createFakeApi([acc])
+  const { acc, vs } = await world({ visitors: 2, perVisitor: 2 })
+  const e = await addEvent(acc, vs[0], NOW - 30000)
+  const api = fakeApi(acc)
   const loader = loaderFor(acc, api, factory, inProcessMetrics(factory))
-  const s = await loader.load()
-  assert.equal(s.unreadableSecrets, 1)
-  let m = await loader.query({ ...week, from: NOW - 60 * DAY })
-  assert.equal(m.pageViews, 4)
-  assert.equal(m.unreadable, 1, 'the event of the unreadable secret')
-
-  // the server says the cursor is too old: everything is cleared and read again
+  await loader.load()
+  let m = await loader.query(week)
+  assert.equal(m.pageViews, 5)
   loader.cursor = 'expired'
   await loader.refresh()
   m = await loader.query(week)
-  assert.equal(m.pageViews, 4)
+  assert.equal(m.pageViews, 5)
   assert.equal(m.uniqueVisitors, 2)
+  addTombstone(acc, 'event', e.eventId)
+  await loader.refresh()
+  assert.equal((await loader.query(week)).pageViews, 4)
 })
 
 test('prefetchingFetcher: the next page is asked for before a page is parsed, one page ahead at most', async () => {

@@ -32,7 +32,7 @@ async function mount (path = '/') {
   last = router
   const root = document.getElementById('app')
   render(null, root)
-  render(html`<${App} i18n=${createI18n('en', en)} services=${{ router, session: fakeSession(), api: {} }} />`, root)
+  render(html`<${App} i18n=${createI18n('en', en)} services=${{ router, session: fakeSession(), api: { request: async () => ({ required: false }) } }} />`, root)
   await settle()
   return { root, router, en }
 }
