@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -49,6 +50,7 @@ import (
 	"github.com/chromedp/cdproto/tracing"
 	"github.com/chromedp/chromedp"
 	"github.com/offen/offen/keys"
+	"github.com/offen/offen/keys/segment"
 	"github.com/offen/offen/persistence"
 	"github.com/offen/offen/persistence/relational"
 )
@@ -64,12 +66,14 @@ func main() {
 		chromium = flag.String("chromium", envOr("CHROMIUM", "/usr/bin/chromium"), "Chromium executable")
 		events   = flag.Int("events", 100000, "events to seed")
 		visitors = flag.Int("visitors", 10000, "visitors (one secret each) to seed")
+		days     = flag.Int("days", 180, "days the events are spread over, ending today (the retention is 186)")
+		cases    = flag.String("cases", "without,with", "comma-separated: without (no segments: the first load ever), with (segments of every closed day: a second operator on a fresh profile)")
 		timeout  = flag.Duration("timeout", 5*time.Minute, "limit per dashboard load")
 		keep     = flag.Bool("keep", false, "keep the temporary directory")
-		reuse    = flag.String("dir", "", "a directory to keep the seeded instance in and reuse on the next run with the same -events and -visitors (skips seeding)")
+		reuse    = flag.String("dir", "", "a directory to keep the seeded instance in and reuse on later runs of the same UTC day with the same -events, -visitors and -days (skips seeding)")
 	)
 	flag.Parse()
-	if err := run(*binary, *chromium, *events, *visitors, *timeout, *keep, *reuse); err != nil {
+	if err := run(*binary, *chromium, *events, *visitors, *days, strings.Split(*cases, ","), *timeout, *keep, *reuse); err != nil {
 		fmt.Fprintln(os.Stderr, "dashboard bench:", err)
 		os.Exit(1)
 	}
@@ -82,12 +86,20 @@ func envOr(k, def string) string {
 	return def
 }
 
-func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration, keep bool, reuse string) error {
+func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, timeout time.Duration, keep bool, reuse string) error {
 	if _, err := os.Stat(chromium); err != nil {
 		return fmt.Errorf("no Chromium at %s (set CHROMIUM)", chromium)
 	}
 	if _, err := os.Stat(binary); err != nil {
 		return fmt.Errorf("no offen binary at %s (run make build)", binary)
+	}
+	for _, c := range cases {
+		if c != "with" && c != "without" {
+			return fmt.Errorf("unknown case %q (want with, without)", c)
+		}
+	}
+	if days < 1 || days > 180 {
+		return errors.New("-days must be 1 to 180 (within the default retention)")
 	}
 	binary, err := filepath.Abs(binary)
 	if err != nil {
@@ -103,49 +115,71 @@ func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration,
 	ctx := context.Background()
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	dbPath := filepath.Join(dir, "offen.db")
+	// the seeded instance, with segments; the cases run on copies of it
+	dbPath := filepath.Join(dir, "seeded.db")
 	seeded := time.Now()
+	fresh := true
 	if reuse != "" {
-		// a seeded instance kept from an earlier run: copy its database, so that this
-		// run's writes (sessions, expiry) leave the original as it was
-		dbPath = filepath.Join(reuse, fmt.Sprintf("offen-%d-%d.db", nEvents, nVisitors))
-		secretPath := dbPath + ".secret"
-		if old, err := os.ReadFile(secretPath); err == nil {
-			secret, seeded = old, time.Time{}
+		// keyed by the day too: a history seeded yesterday has a day more to seal today
+		dbPath = filepath.Join(reuse, fmt.Sprintf("offen-%d-%d-%d-%s.db", nEvents, nVisitors, days, time.Now().UTC().Format("20060102")))
+		if old, err := os.ReadFile(dbPath + ".secret"); err == nil {
+			secret, fresh = old, false
 			fmt.Printf("dashboard: reusing %s\n", dbPath)
 		} else {
 			os.MkdirAll(reuse, 0o755)
 			os.Remove(dbPath)
 		}
-		if !seeded.IsZero() {
-			if err := seed(ctx, dbPath, secret, nEvents, nVisitors); err != nil {
-				return fmt.Errorf("seed: %w", err)
-			}
-			if err := os.WriteFile(secretPath, secret, 0o600); err != nil {
+	}
+	if fresh {
+		if err := seed(ctx, dbPath, secret, nEvents, nVisitors, days, true); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		if reuse != "" {
+			if err := os.WriteFile(dbPath+".secret", secret, 0o600); err != nil {
 				return err
 			}
-			fmt.Printf("dashboard: seeded %d events from %d visitors in %s\n", nEvents, nVisitors, time.Since(seeded).Round(time.Millisecond))
-			seeded = time.Now()
-		}
-		copied := filepath.Join(dir, "offen.db")
-		if err := copyFile(dbPath, copied); err != nil {
-			return err
-		}
-		dbPath = copied
-	} else {
-		if err := seed(ctx, dbPath, secret, nEvents, nVisitors); err != nil {
-			return fmt.Errorf("seed: %w", err)
 		}
 		fmt.Printf("dashboard: seeded %d events from %d visitors in %s\n", nEvents, nVisitors, time.Since(seeded).Round(time.Millisecond))
 		seeded = time.Now()
+		// A sync run re-reads the writes of its last W = 60 s (PROTOCOL §6), so a load
+		// right after seeding would download the newest events again. A real history is older.
+		if wait := 65*time.Second - time.Since(seeded); wait > 0 {
+			fmt.Printf("dashboard: waiting %s for the seeded events to age past the sync window\n", wait.Round(time.Second))
+			time.Sleep(wait)
+		}
 	}
+	for _, c := range cases {
+		// each case on a copy: the first load seals and uploads segments, sessions are
+		// written, expiry runs
+		caseDB := filepath.Join(dir, "offen-"+c+".db")
+		if err := copyFile(dbPath, caseDB); err != nil {
+			return err
+		}
+		if c == "without" {
+			if err := dropSegments(caseDB); err != nil {
+				return err
+			}
+		}
+		if err := runCase(c, binary, chromium, dir, caseDB, secret, nEvents, timeout); err != nil {
+			return fmt.Errorf("%s segments: %w", c, err)
+		}
+		os.Remove(caseDB)
+	}
+	return nil
+}
 
-	// A sync run re-reads the writes of its last W = 60 s (PROTOCOL §6), so a warm load
-	// right after seeding would download everything again. A real history is older.
-	if wait := 65*time.Second - time.Since(seeded); wait > 0 && !seeded.IsZero() {
-		fmt.Printf("dashboard: waiting %s for the seeded events to age past the sync window\n", wait.Round(time.Second))
-		time.Sleep(wait)
+// dropSegments turns the seeded instance into one nobody has loaded yet.
+func dropSegments(dbPath string) error {
+	db, err := sql.Open("sqlite3", dbPath)
+	if err != nil {
+		return err
 	}
+	defer db.Close()
+	_, err = db.Exec("DELETE FROM segments")
+	return err
+}
+
+func runCase(name, binary, chromium, dir, dbPath string, secret []byte, nEvents int, timeout time.Duration) error {
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -156,18 +190,69 @@ func run(binary, chromium string, nEvents, nVisitors int, timeout time.Duration,
 		return err
 	}
 	defer srv.stop()
-
 	cookie, err := login(base)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	return measure(chromium, dir, base, cookie, timeout, nEvents, srv.cmd.Process.Pid)
+	profile := filepath.Join(dir, "profile-"+name)
+	defer os.RemoveAll(profile)
+	return measure(chromium, profile, base, cookie, timeout, nEvents, name, srv.cmd.Process.Pid)
 }
 
-// seed creates the login and account as `offen setup` does, then one secret per visitor
-// and their events, encrypted with the keys package.
-func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors int) error {
-	store, err := relational.Open(ctx, relational.Options{Dialect: "sqlite3", DSN: dbPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+// seedClock is the store's clock while seeding: events get the ids (receipt times) of the
+// history being written, one time per CreateEvents call in the order the calls were made,
+// so that they fall into the periods segments are built for. Real marks the calls that need
+// the real time (PutSegment refuses periods that are not closed).
+type seedClock struct {
+	mu    sync.Mutex
+	times []time.Time
+	next  int
+	real  bool
+}
+
+func (c *seedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.real || len(c.times) == 0:
+		return time.Now()
+	case c.next < len(c.times):
+		c.next++
+		return c.times[c.next-1]
+	}
+	return c.times[len(c.times)-1]
+}
+
+func (c *seedClock) set(times []time.Time, real bool) {
+	c.mu.Lock()
+	c.times, c.next, c.real = times, 0, real
+	c.mu.Unlock()
+}
+
+// session is up to five page views of one visitor, 40 s apart; it is one CreateEvents call.
+type session struct {
+	visitor int32
+	n       int32
+	start   time.Time
+	// filled while seeding its day
+	plaintexts [][]byte
+	payloads   []string
+	ids        []string
+}
+
+type seedVisitor struct {
+	key      []byte
+	secretID string
+	keyID    string
+}
+
+// seed creates the login and account as `offen setup` does, then one secret per visitor and
+// their events, encrypted with the keys package, spread over the last `days` days by their
+// ids. With segments, every closed day also gets the segment a browser would seal for it
+// (keys/segment, built from the very plaintexts that were encrypted), through the store.
+func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors, days int, withSegments bool) error {
+	clock := &seedClock{}
+	store, err := relational.Open(ctx, relational.Options{Dialect: "sqlite3", DSN: dbPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now})
 	if err != nil {
 		return err
 	}
@@ -179,7 +264,7 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors 
 	if err != nil {
 		return err
 	}
-	in, err := setupInput(instance)
+	in, kek, err := setupInput(instance)
 	if err != nil {
 		return err
 	}
@@ -194,77 +279,19 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors 
 	if err != nil {
 		return err
 	}
-
-	type visitor struct {
-		secret   persistence.Secret
-		payloads []string
-	}
-	vs := make([]visitor, nVisitors)
-	now := time.Now()
-	pages := []string{"/", "/pricing", "/blog", "/blog/why-offen", "/docs", "/docs/setup", "/about", "/contact", "/jobs", "/changelog", "/features", "/privacy"}
-	refs := []string{"", "", "https://www.google.com/", "https://duckduckgo.com/", "https://news.ycombinator.com/", "https://mastodon.social/@offen", "https://blog.example.net/post"}
-	geos := []string{"DE", "FR", "US", "GB", "ES", "PT", "VN", "NL", "BR", "CA"}
-	var wg sync.WaitGroup
-	errs := make(chan error, runtime.NumCPU())
-	workers := runtime.NumCPU()
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < nVisitors; i += workers {
-				userID := make([]byte, keys.UserIDSize)
-				rand.Read(userID)
-				secretID, err := keys.SecretID(account.UserSalt, userID)
-				if err != nil {
-					errs <- err
-					return
-				}
-				userSecret := keys.NewKey()
-				wrapped, err := keys.WrapUserSecret(pub, account.ID, userSecret)
-				if err != nil {
-					errs <- err
-					return
-				}
-				aead, err := keys.NewCipher(userSecret)
-				if err != nil {
-					errs <- err
-					return
-				}
-				n := nEvents / nVisitors
-				if i < nEvents%nVisitors {
-					n++
-				}
-				// visitors spread over 60 days, sessions of up to five pages
-				first := now.Add(-time.Duration(i%60)*24*time.Hour - time.Duration(i%86400)*time.Second)
-				session := hex.EncodeToString(keys.NewKey()[:16])
-				payloads := make([]string, n)
-				for j := range n {
-					if j%5 == 0 && j > 0 {
-						session = hex.EncodeToString(keys.NewKey()[:16])
-						first = first.Add(26 * time.Hour)
-						if first.After(now) {
-							first = now.Add(-time.Duration(j) * time.Minute)
-						}
-					}
-					t := first.Add(time.Duration(j%5) * 40 * time.Second)
-					ev := map[string]any{
-						"v": 1, "type": "PAGEVIEW", "href": "https://www.example.com" + pages[(i+j)%len(pages)],
-						"referrer": refs[i%len(refs)], "pageload": 200 + (i*7+j*13)%900,
-						"timestamp": t.UTC().Format("2006-01-02T15:04:05.000Z"), "sessionId": session,
-						"geo": geos[i%len(geos)], "isMobile": i%3 == 0,
-					}
-					plain, _ := json.Marshal(ev)
-					payloads[j] = keys.EncryptEvent(aead, account.ID, plain)
-				}
-				vs[i] = visitor{persistence.Secret{KeyID: keys.NewKeyID(), AccountID: account.ID, SecretID: secretID, WrappedSecret: wrapped}, payloads}
-			}
-		})
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
+	segmentKey, err := segment.DeriveKey(kek)
+	if err != nil {
 		return err
-	default:
 	}
+	now := time.Now()
+	today := now.UTC().Truncate(24 * time.Hour)
+	oldest := today.AddDate(0, 0, -(days - 1))
+	workers := runtime.NumCPU()
 
+	// secrets: one ECDH each, in parallel, written as they come
+	started := time.Now()
+	clock.set([]time.Time{oldest}, false)
+	vs := make([]seedVisitor, nVisitors)
 	var mu sync.Mutex
 	var failed []error
 	fail := func(err error) {
@@ -272,88 +299,279 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors 
 		failed = append(failed, err)
 		mu.Unlock()
 	}
-	next := make(chan int)
-	for range workers * 4 {
+	var wg sync.WaitGroup
+	secrets := make(chan persistence.Secret, 1024)
+	for w := range workers {
 		wg.Go(func() {
-			for i := range next {
-				if _, err := store.CreateSecret(ctx, vs[i].secret); err != nil {
+			for i := w; i < nVisitors; i += workers {
+				userID := make([]byte, keys.UserIDSize)
+				rand.Read(userID)
+				secretID, err := keys.SecretID(account.UserSalt, userID)
+				if err != nil {
+					fail(err)
+					return
+				}
+				userSecret := keys.NewKey()
+				wrapped, err := keys.WrapUserSecret(pub, account.ID, userSecret)
+				if err != nil {
+					fail(err)
+					return
+				}
+				vs[i] = seedVisitor{key: userSecret, secretID: secretID, keyID: keys.NewKeyID()}
+				secrets <- persistence.Secret{KeyID: vs[i].keyID, AccountID: account.ID, SecretID: secretID, WrappedSecret: wrapped}
+			}
+		})
+	}
+	var writers sync.WaitGroup
+	for range workers * 4 {
+		writers.Go(func() {
+			for s := range secrets {
+				if _, err := store.CreateSecret(ctx, s); err != nil {
 					fail(err)
 				}
 			}
 		})
 	}
-	for i := range vs {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
-	inFlight := make(chan struct{}, 512)
-	for _, v := range vs {
-		for j := 0; j < len(v.payloads); j += persistence.MaxEventsPerRequest {
-			in := persistence.NewEvents{AccountID: account.ID, SecretID: v.secret.SecretID, KeyID: v.secret.KeyID,
-				Payloads: v.payloads[j:min(j+persistence.MaxEventsPerRequest, len(v.payloads))]}
-			inFlight <- struct{}{}
+	close(secrets)
+	writers.Wait()
+	if err := errors.Join(failed...); err != nil {
+		return err
+	}
+	fmt.Printf("dashboard: seeding: %d secrets in %s\n", nVisitors, time.Since(started).Round(time.Millisecond))
+
+	// sessions: a visitor's first visit lies on one of the days, at a time of day of its
+	// own; the next ones follow 26 hours apart, none later than two minutes ago
+	byDay := map[int][]*session{}
+	for i := range nVisitors {
+		n := nEvents / nVisitors
+		if i < nEvents%nVisitors {
+			n++
+		}
+		first := oldest.Add(time.Duration(i%days)*24*time.Hour + time.Duration((i*7919)%86400)*time.Second)
+		for j := 0; j < n; j += 5 {
+			start := first.Add(time.Duration(j/5) * 26 * time.Hour)
+			if latest := now.Add(-2*time.Minute - 5*40*time.Second); start.After(latest) {
+				start = latest.Add(-time.Duration((i+j)%3600) * time.Second)
+			}
+			d := int(start.Sub(oldest) / (24 * time.Hour))
+			byDay[d] = append(byDay[d], &session{visitor: int32(i), n: int32(min(5, n-j)), start: start})
+		}
+	}
+
+	pages := []string{"/", "/pricing", "/blog", "/blog/why-offen", "/docs", "/docs/setup", "/about", "/contact", "/jobs", "/changelog", "/features", "/privacy"}
+	refs := []string{"", "", "https://www.google.com/", "https://duckduckgo.com/", "https://news.ycombinator.com/", "https://mastodon.social/@offen", "https://blog.example.net/post"}
+	geos := []string{"DE", "FR", "US", "GB", "ES", "PT", "VN", "NL", "BR", "CA"}
+	devices := [][4]string{{"Firefox", "Linux", "desktop", "large"}, {"Chrome", "Windows", "desktop", "xlarge"}, {"Safari", "iOS", "mobile", "small"}, {"Chrome", "Android", "mobile", "small"}, {"Safari", "macOS", "desktop", "large"}}
+	// parallel runs f(i) for i in [0, n) on every core
+	parallel := func(n int, f func(i int)) {
+		var wg sync.WaitGroup
+		for w := range workers {
 			wg.Go(func() {
-				defer func() { <-inFlight }()
-				if _, err := store.CreateEvents(ctx, in); err != nil {
-					fail(err)
+				for i := w; i < n; i += workers {
+					f(i)
 				}
 			})
 		}
+		wg.Wait()
 	}
-	wg.Wait()
-	return errors.Join(failed...)
+	var tEncrypt, tInsert, tSegments time.Duration
+	nSegments := 0
+	for d := range days {
+		day := byDay[d]
+		delete(byDay, d)
+		if len(day) == 0 {
+			continue
+		}
+		sort.Slice(day, func(a, b int) bool { return day[a].start.Before(day[b].start) })
+		t0 := time.Now()
+		parallel(len(day), func(k int) {
+			s := day[k]
+			i := int(s.visitor)
+			aead, err := keys.NewCipher(vs[i].key)
+			if err != nil {
+				fail(err)
+				return
+			}
+			sessionID := hex.EncodeToString(keys.NewKey()[:16])
+			dev := devices[i%len(devices)]
+			s.plaintexts = make([][]byte, s.n)
+			s.payloads = make([]string, s.n)
+			for j := range int(s.n) {
+				t := s.start.Add(time.Duration(j) * 40 * time.Second)
+				b := make([]byte, 0, 320)
+				b = append(b, `{"v":1,"type":"PAGEVIEW","href":`...)
+				b = strconv.AppendQuote(b, "https://www.example.com"+pages[(i+j+int(s.start.Unix()/86400))%len(pages)])
+				b = append(b, `,"referrer":`...)
+				b = strconv.AppendQuote(b, refs[i%len(refs)])
+				b = append(b, `,"pageload":`...)
+				b = strconv.AppendInt(b, int64(200+(i*7+j*13)%900), 10)
+				b = append(b, `,"timestamp":"`...)
+				b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+				b = append(b, `","sessionId":"`...)
+				b = append(b, sessionID...)
+				b = append(b, `","geo":"`...)
+				b = append(b, geos[i%len(geos)]...)
+				b = append(b, `","isMobile":`...)
+				b = strconv.AppendBool(b, dev[2] == "mobile")
+				b = append(b, `,"browser":"`+dev[0]+`","os":"`+dev[1]+`","device":"`+dev[2]+`","screen":"`+dev[3]+`"}`...)
+				s.plaintexts[j] = b
+				s.payloads[j] = keys.EncryptEvent(aead, account.ID, b)
+			}
+		})
+		t1 := time.Now()
+		tEncrypt += t1.Sub(t0)
+		times := make([]time.Time, len(day))
+		for k, s := range day {
+			times[k] = s.start
+		}
+		clock.set(times, false)
+		inFlight := make(chan struct{}, 512)
+		var wg sync.WaitGroup
+		for _, s := range day {
+			inFlight <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-inFlight }()
+				v := vs[s.visitor]
+				evs, err := store.CreateEvents(ctx, persistence.NewEvents{AccountID: account.ID, SecretID: v.secretID, KeyID: v.keyID, Payloads: s.payloads})
+				if err != nil {
+					fail(err)
+					return
+				}
+				s.ids = make([]string, len(evs))
+				for k, e := range evs {
+					s.ids[k] = e.EventID
+				}
+				s.payloads = nil
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(failed...); err != nil {
+			return err
+		}
+		t2 := time.Now()
+		tInsert += t2.Sub(t1)
+		dayStart := oldest.AddDate(0, 0, d)
+		if !withSegments || !dayStart.Add(24*time.Hour+persistence.SyncWindow+time.Minute).Before(time.Now()) {
+			continue
+		}
+		if err := putSegment(ctx, store, clock, segmentKey, account.ID, in.Login.ID, dayStart, day, vs, parallel); err != nil {
+			return fmt.Errorf("segment of %s: %w", dayStart.Format(time.DateOnly), err)
+		}
+		nSegments++
+		tSegments += time.Since(t2)
+	}
+	fmt.Printf("dashboard: seeding: %d events over %d days (encryption %s, store %s), %d segments (built, sealed and stored in %s)\n",
+		nEvents, days, tEncrypt.Round(time.Millisecond), tInsert.Round(time.Millisecond), nSegments, tSegments.Round(time.Millisecond))
+	return nil
+}
+
+// putSegment builds the segment of one day from its sessions, as a browser would seal it,
+// and stores it with its coverage.
+func putSegment(ctx context.Context, store *relational.Store, clock *seedClock, key []byte, accountID, loginID string, day time.Time,
+	sessions []*session, vs []seedVisitor, parallel func(int, func(int))) error {
+	period := day.Format(time.DateOnly)
+	var n int
+	for _, s := range sessions {
+		n += len(s.ids)
+	}
+	records := make([]segment.Record, n)
+	offsets := make([]int, len(sessions))
+	for k, o := 0, 0; k < len(sessions); k++ {
+		offsets[k] = o
+		o += len(sessions[k].ids)
+	}
+	var mu sync.Mutex
+	var unreadable []string
+	parallel(len(sessions), func(k int) {
+		s := sessions[k]
+		v := vs[s.visitor]
+		for j, id := range s.ids {
+			r, err := segment.FromPlaintext(id, v.secretID, v.keyID, s.plaintexts[j])
+			if err != nil {
+				// the dashboard counts what it cannot read; so does the segment
+				mu.Lock()
+				unreadable = append(unreadable, id)
+				mu.Unlock()
+				r = segment.Record{}
+			}
+			records[offsets[k]+j] = r
+		}
+		s.plaintexts = nil
+	})
+	kept := records[:0]
+	for _, r := range records {
+		if r.EventID != "" {
+			kept = append(kept, r)
+		}
+	}
+	seg, err := segment.New(accountID, period, kept, unreadable)
+	if err != nil {
+		return err
+	}
+	sealed, err := segment.SealSegment(key, seg)
+	if err != nil {
+		return err
+	}
+	count, digest, err := seg.Coverage()
+	if err != nil {
+		return err
+	}
+	clock.set(nil, true)
+	_, err = store.PutSegment(ctx, persistence.Segment{AccountID: accountID, Period: period, Version: segment.Version,
+		Count: count, Digest: digest, Sealed: sealed, UploadedBy: loginID})
+	return err
 }
 
 // setupInput is the first login and account, derived as a browser would (PROTOCOL §4 Setup).
-func setupInput(instance keys.InstanceKeys) (persistence.SetupInput, error) {
+func setupInput(instance keys.InstanceKeys) (persistence.SetupInput, []byte, error) {
 	index, err := keys.EmailIndex(instance.EmailIndex, email)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	loginID, accountID := keys.NewUUID(), keys.NewUUID()
 	salt := keys.NewSalt()
 	lk, err := keys.DeriveLoginKeys(password, salt, keys.KDFIterations)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	authHash, err := keys.HashAuthKey(lk.AuthKey)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	loginKey := keys.NewKey()
 	wrappedLoginKey, err := keys.WrapLoginKey(lk.WrapKey, loginID, loginKey)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	rk, err := keys.DeriveRecoveryKeys(keys.NewRecoveryCode())
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	recoveryWrapped, err := keys.RecoveryWrapLoginKey(rk.Key, loginID, loginKey)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	priv, err := keys.GenerateAccountKey()
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	publicKey, err := keys.FormatPublicKey(priv.PublicKey())
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	kek := keys.NewKey()
 	encryptedPrivateKey, err := keys.EncryptPrivateKey(kek, accountID, priv)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	wrappedKEK, err := keys.WrapKEK(loginKey, accountID, kek)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	label, err := keys.EncryptLabel(kek, accountID, email)
 	if err != nil {
-		return persistence.SetupInput{}, err
+		return persistence.SetupInput{}, nil, err
 	}
 	return persistence.SetupInput{
 		Login: persistence.Login{
@@ -366,7 +584,7 @@ func setupInput(instance keys.InstanceKeys) (persistence.SetupInput, error) {
 		},
 		Account: persistence.Account{ID: accountID, Name: "Bench", PublicKey: publicKey, EncryptedPrivateKey: encryptedPrivateKey},
 		Grant:   persistence.Grant{Role: persistence.RoleAdmin, WrappedKEK: wrappedKEK, Label: label},
-	}, nil
+	}, kek, nil
 }
 
 func copyFile(from, to string) error {
@@ -490,12 +708,13 @@ func login(base string) (*http.Cookie, error) {
 	return nil, errors.New("no login cookie")
 }
 
-// measure opens the dashboard cold (unlocking with the password in a fresh profile) and
-// warm (a new page load), and prints the times to data-state="ready", measured in the page.
-func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Duration, nEvents int, serverPid int) error {
+// measure opens the dashboard cold (unlocking with the password in a fresh profile), with
+// segments then switches to the 6-month range, and loads it warm (a new page load); it
+// prints the times to data-state="ready" and to the first figures, measured in the page.
+func measure(chromium, profile, base string, cookie *http.Cookie, timeout time.Duration, nEvents int, name string, serverPid int) error {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", "new"),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -523,13 +742,11 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		}
 		return json.Unmarshal(raw, out)
 	}
-	type result struct {
-		MS        float64 `json:"ms"`
-		State     string  `json:"state"`
-		PageViews string  `json:"pageViews"`
-		HeapMB    float64 `json:"heapMB"`
-		Timings   string  `json:"timings"`
-		Start     float64 `json:"start"`
+	rss := func() float64 {
+		if c := chromedp.FromContext(ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+			return rendererRSS(c.Browser.Process().Pid)
+		}
+		return 0
 	}
 	limit := strconv.FormatInt(timeout.Milliseconds(), 10)
 	// waitReady resolves when the dashboard reports ready (or error) with the page's clock.
@@ -540,7 +757,8 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
     if (el || performance.now() > limit) {
       const fig = document.querySelector('[data-figure="pageViews"] .figure-value')
       resolve({ ms: performance.now() - (window.__benchStart || 0), start: window.__benchStart || 0, state: el ? el.dataset.state : 'timeout',
-        pageViews: fig ? fig.textContent : '', timings: el ? el.dataset.timings || '' : '', heapMB: performance.memory ? performance.memory.usedJSHeapSize / 1e6 : 0 })
+        pageViews: fig ? fig.textContent : '', timings: el ? el.dataset.timings || '' : '', load: el ? el.dataset.load || '' : '',
+        heapMB: performance.memory ? performance.memory.usedJSHeapSize / 1e6 : 0 })
     } else setTimeout(check, 10)
   }
   check()
@@ -586,6 +804,7 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 	}
 	coldCPU := cpu() - cpu0
 	coldServer := treeCPU(serverPid) - server0
+	coldRSS := rss()
 	printThreads(threads0, threads())
 	if err := stopTrace(); err != nil {
 		return err
@@ -598,8 +817,20 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		text += "\nGET /api/login: " + login
 		return fmt.Errorf("cold load ended in state %q; the page says: %s", cold.State, text)
 	}
-	fmt.Printf("dashboard: %d events, cold (password submitted to ready: PBKDF2, one ECDH per visitor, AES-GCM per event): %.0f ms, Chromium CPU %.1f s, server CPU %.1f s (page views in the default range: %s, JS heap %.0f MB; phases in ms since navigation start, submitted at %.0f: %s)\n",
-		nEvents, cold.MS, coldCPU.Seconds(), coldServer.Seconds(), cold.PageViews, cold.HeapMB, cold.Start, cold.Timings)
+	fmt.Printf("dashboard: %d events, %s segments, cold (password submitted to ready, default range): %.0f ms, first figures %s, Chromium CPU %.1f s, server CPU %.1f s (page views in the default range: %s, JS heap of the page %.0f MB, renderer RSS %.0f MB; load %s; phases in ms since navigation start, submitted at %.0f: %s)\n",
+		nEvents, name, cold.MS, firstFigures(cold), coldCPU.Seconds(), coldServer.Seconds(), cold.PageViews, cold.HeapMB, coldRSS, cold.Load, cold.Start, cold.Timings)
+	if name == "with" {
+		var six result
+		cpu0 = cpu()
+		if err := eval(sixMonths, &six); err != nil {
+			return fmt.Errorf("6-month range: %w", err)
+		}
+		if six.State != "ready" {
+			return fmt.Errorf("6-month range ended in state %q", six.State)
+		}
+		fmt.Printf("dashboard: %d events, %s segments, 6-month range (selected to ready): %.0f ms, Chromium CPU %.1f s (page views: %s, JS heap of the page %.0f MB, renderer RSS %.0f MB)\n",
+			nEvents, name, six.MS, (cpu() - cpu0).Seconds(), six.PageViews, six.HeapMB, rss())
+	}
 
 	if os.Getenv("BENCH_DIAGNOSE") != "" {
 		var diag any
@@ -624,9 +855,8 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 })()`, &diag)
 		fmt.Printf("dashboard: diagnosis: %v\n", diag)
 	}
-	// the first load writes the encrypted snapshots of every worker, and the ciphertext
-	// cache, behind the rendering; a warm load measured while they are written would
-	// wait for IndexedDB
+	// the first load writes the keyring and the segments it fetched or sealed behind the
+	// rendering; a warm load measured while they are written would wait for IndexedDB
 	deadline := time.Now().Add(timeout)
 	for idle := false; !idle; {
 		if err := eval(`document.querySelector('.dashboard[data-cache="idle"]') !== null`, &idle); err != nil {
@@ -637,17 +867,6 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 		}
 		if !idle {
 			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	for saved := false; !saved; {
-		if err := eval(snapshotsSaved, &saved); err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return errors.New("the snapshots were not written")
-		}
-		if !saved {
-			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	stopTrace = startTrace(ctx, "warm")
@@ -674,9 +893,101 @@ func measure(chromium, dir, base string, cookie *http.Cookie, timeout time.Durat
 			os.WriteFile(path, shot.Data, 0o644)
 		}
 	}
-	fmt.Printf("dashboard: %d events, warm (navigation start to ready): %.0f ms, Chromium CPU %.1f s (page views: %s, JS heap %.0f MB; phases in ms: %s)\n",
-		nEvents, warm.MS, warmCPU.Seconds(), warm.PageViews, warm.HeapMB, warm.Timings)
+	fmt.Printf("dashboard: %d events, %s segments, warm (navigation start to ready): %.0f ms, Chromium CPU %.1f s (page views: %s, JS heap of the page %.0f MB, renderer RSS %.0f MB; phases in ms: %s)\n",
+		nEvents, name, warm.MS, warmCPU.Seconds(), warm.PageViews, warm.HeapMB, rss(), warm.Timings)
 	return nil
+}
+
+type result struct {
+	MS        float64 `json:"ms"`
+	State     string  `json:"state"`
+	PageViews string  `json:"pageViews"`
+	HeapMB    float64 `json:"heapMB"`
+	Timings   string  `json:"timings"`
+	Load      string  `json:"load"`
+	Start     float64 `json:"start"`
+}
+
+// firstFigures is the time from submitting the password to the first figures (the loader's
+// timings.firstAt, ms since navigation start), when the loader reports it.
+func firstFigures(r result) string {
+	var t struct {
+		FirstAt *float64 `json:"firstAt"`
+	}
+	if json.Unmarshal([]byte(r.Timings), &t) != nil || t.FirstAt == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f ms", *t.FirstAt-r.Start)
+}
+
+// sixMonths selects the 6-month range and resolves when the dashboard is ready again: the
+// MutationObserver sees it leave "ready" however briefly.
+const sixMonths = `new Promise((resolve) => {
+  const root = () => document.querySelector('.dashboard')
+  const sel = document.querySelector('#range-select')
+  const opt = sel && [...sel.options].find(o => o.value === '6m')
+  if (!opt || opt.disabled) { resolve({ state: 'no 6-month range offered' }); return }
+  const first = root()
+  let left = false
+  const obs = new MutationObserver(() => { if (root() !== first || root().dataset.state !== 'ready') left = true })
+  obs.observe(document.body, { attributes: true, subtree: true, childList: true, attributeFilter: ['data-state'] })
+  const t0 = performance.now()
+  sel.value = '6m'
+  sel.dispatchEvent(new Event('change', { bubbles: true }))
+  const check = () => {
+    const el = root()
+    const state = el ? el.dataset.state : 'gone'
+    if ((left && state === 'ready') || state === 'error' || performance.now() - t0 > 600000) {
+      obs.disconnect()
+      const fig = document.querySelector('[data-figure="pageViews"] .figure-value')
+      resolve({ ms: performance.now() - t0, state: left || state === 'error' ? state : 'timeout', pageViews: fig ? fig.textContent : '',
+        heapMB: performance.memory ? performance.memory.usedJSHeapSize / 1e6 : 0 })
+    } else setTimeout(check, 10)
+  }
+  check()
+})`
+
+// rendererRSS is the resident memory in MB of the renderer processes among the descendants
+// of pid (Linux /proc): the renderer holds the page and its workers, so this bounds their JS
+// heaps together.
+func rendererRSS(pid int) float64 {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	pages := map[int]int64{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 22 {
+			continue
+		}
+		parent[p], _ = strconv.Atoi(f[1])
+		pages[p], _ = strconv.ParseInt(f[21], 10, 64)
+	}
+	var total int64
+	for p, n := range pages {
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		if !bytes.Contains(cmd, []byte("--type=renderer")) {
+			continue
+		}
+		for q := p; q > 1; q = parent[q] {
+			if q == pid {
+				total += n
+				break
+			}
+		}
+	}
+	return float64(total*int64(os.Getpagesize())) / 1e6
 }
 
 // treeCPU is the user and system CPU time used so far by process pid and its descendants
@@ -844,19 +1155,3 @@ func startTrace(ctx context.Context, name string) func() error {
 		return nil
 	}
 }
-
-// snapshotsSaved is true once a snapshot per worker is in IndexedDB.
-const snapshotsSaved = `new Promise((resolve) => {
-  const req = indexedDB.open('offen')
-  req.onerror = () => resolve(false)
-  req.onsuccess = () => {
-    const db = req.result
-    if (!db.objectStoreNames.contains('operatorSnapshots')) { db.close(); resolve(false); return }
-    const all = db.transaction('operatorSnapshots').objectStore('operatorSnapshots').getAllKeys()
-    all.onsuccess = () => {
-      db.close()
-      resolve(all.result.filter(k => typeof k[2] === 'number').length >= navigator.hardwareConcurrency)
-    }
-    all.onerror = () => { db.close(); resolve(false) }
-  }
-})`
