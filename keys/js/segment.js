@@ -47,12 +47,20 @@ const T_PROP_STRING = 14
 const T_EXTRAS = 15
 const N_TABLES = 16
 
-// the string columns: field, table, column number (after idTime 0, time 1, key 2, type 4,
-// pageload 8, flags 10), in the order Go adds their values to the tables
-const STRING_COLUMNS = [['sessionId', T_SESSION, 3], ['href', T_HREF, 5], ['rawHref', T_HREF, 6], ['referrer', T_REFERRER, 7],
-  ['geo', T_GEO, 9], ['name', T_NAME, 11], ['target', T_TARGET, 12], ['browser', T_BROWSER, 13], ['os', T_OS, 14],
-  ['device', T_DEVICE, 15], ['screen', T_SCREEN, 16]]
-const COLUMN_FIELDS = new Set(['v', 'type', 'timestamp', 'pageload', 'isMobile', 'notFound', 'props', ...STRING_COLUMNS.map((c) => c[0])])
+const COLUMN_FIELDS = new Set(['v', 'type', 'timestamp', 'pageload', 'isMobile', 'notFound', 'props', 'sessionId', 'href', 'rawHref',
+  'referrer', 'geo', 'name', 'target', 'browser', 'os', 'device', 'screen'])
+
+// strColumn puts a string field into its column (index+1 into its table), anything else but
+// null and undefined into the extras, which it returns (created when needed).
+function strColumn (v, field, table, col, row, extras) {
+  if (typeof v === 'string') {
+    col[row] = table.add(v) + 1
+  } else if (v != null) {
+    if (!extras) extras = {}
+    extras[field] = v
+  }
+  return extras
+}
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 const CROCKFORD_VALUE = new Int8Array(128).fill(-1)
@@ -320,7 +328,6 @@ export function encodeSegment ({ accountId, period, records, unreadable = [] }) 
   const cols = Array.from({ length: N_COLS - 2 }, () => new Float64Array(n))
   const props = new Writer(n + 16)
   const extrasOf = new Float64Array(n)
-  const strCols = STRING_COLUMNS.map(([field, table, col]) => [field, t[table], cols[col]])
   let prev = start
   for (let row = 0; row < n; row++) {
     const ri = rows.order[row]
@@ -352,16 +359,18 @@ export function encodeSegment ({ accountId, period, records, unreadable = [] }) 
     }
     cols[2][row] = k
     cols[4][row] = t[T_TYPE].add(p.type)
-    for (let j = 0; j < strCols.length; j++) {
-      const sc = strCols[j]
-      const v = p[sc[0]]
-      if (typeof v === 'string') {
-        sc[2][row] = sc[1].add(v) + 1
-      } else if (v != null) {
-        if (!extras) extras = {}
-        extras[sc[0]] = v
-      }
-    }
+    // property reads spelled out: a computed key per field costs more than the rest of a row
+    extras = strColumn(p.sessionId, 'sessionId', t[T_SESSION], cols[3], row, extras)
+    extras = strColumn(p.href, 'href', t[T_HREF], cols[5], row, extras)
+    extras = strColumn(p.rawHref, 'rawHref', t[T_HREF], cols[6], row, extras)
+    extras = strColumn(p.referrer, 'referrer', t[T_REFERRER], cols[7], row, extras)
+    extras = strColumn(p.geo, 'geo', t[T_GEO], cols[9], row, extras)
+    extras = strColumn(p.name, 'name', t[T_NAME], cols[11], row, extras)
+    extras = strColumn(p.target, 'target', t[T_TARGET], cols[12], row, extras)
+    extras = strColumn(p.browser, 'browser', t[T_BROWSER], cols[13], row, extras)
+    extras = strColumn(p.os, 'os', t[T_OS], cols[14], row, extras)
+    extras = strColumn(p.device, 'device', t[T_DEVICE], cols[15], row, extras)
+    extras = strColumn(p.screen, 'screen', t[T_SCREEN], cols[16], row, extras)
     const pl = p.pageload
     if (typeof pl === 'number' && pl > 0 && pl <= MAX_SAFE) {
       cols[8][row] = Math.max(1, Math.round(pl))

@@ -52,8 +52,7 @@ func validHex(s string, n int) bool {
 	return true
 }
 
-// CreateSecret stores a user secret idempotently; see persistence.Secrets.
-func (s *Store) CreateSecret(ctx context.Context, in persistence.Secret) (persistence.Secret, error) {
+func secretProblems(in persistence.Secret) error {
 	var problems []string
 	if !validHex(in.KeyID, 32) {
 		problems = append(problems, "key id is not 32 lowercase hex characters")
@@ -68,7 +67,15 @@ func (s *Store) CreateSecret(ctx context.Context, in persistence.Secret) (persis
 		problems = append(problems, "wrapped secret must have 1 to 1024 bytes")
 	}
 	if len(problems) > 0 {
-		return in, fmt.Errorf("relational: create secret: %s: %w", strings.Join(problems, "; "), persistence.ErrInvalid)
+		return fmt.Errorf("%s: %w", strings.Join(problems, "; "), persistence.ErrInvalid)
+	}
+	return nil
+}
+
+// CreateSecret stores a user secret idempotently; see persistence.Secrets.
+func (s *Store) CreateSecret(ctx context.Context, in persistence.Secret) (persistence.Secret, error) {
+	if err := secretProblems(in); err != nil {
+		return in, fmt.Errorf("relational: create secret: %w", err)
 	}
 	var out persistence.Secret
 	err := s.writeSeq(ctx, "create secret", func(tx *gorm.DB) error {

@@ -67,7 +67,7 @@ func main() {
 		events   = flag.Int("events", 100000, "events to seed")
 		visitors = flag.Int("visitors", 10000, "visitors (one secret each) to seed")
 		days     = flag.Int("days", 180, "days the events are spread over, ending today (the retention is 186)")
-		cases    = flag.String("cases", "without,with", "comma-separated: without (no segments: the first load ever), with (segments of every closed day: a second operator on a fresh profile)")
+		cases    = flag.String("cases", "without,with", "comma-separated: without (no segments: the first load ever), with (segments of every closed day: a second operator on a fresh profile); none only seeds")
 		timeout  = flag.Duration("timeout", 5*time.Minute, "limit per dashboard load")
 		keep     = flag.Bool("keep", false, "keep the temporary directory")
 		reuse    = flag.String("dir", "", "a directory to keep the seeded instance in and reuse on later runs of the same UTC day with the same -events, -visitors and -days (skips seeding)")
@@ -92,6 +92,9 @@ func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, 
 	}
 	if _, err := os.Stat(binary); err != nil {
 		return fmt.Errorf("no offen binary at %s (run make build)", binary)
+	}
+	if len(cases) == 1 && cases[0] == "none" {
+		cases = nil
 	}
 	for _, c := range cases {
 		if c != "with" && c != "without" {
@@ -322,16 +325,23 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors,
 			}
 		})
 	}
+	// one transaction per thousand secrets: a transaction each would take a quarter of an
+	// hour for a million visitors
 	var writers sync.WaitGroup
-	for range workers * 4 {
-		writers.Go(func() {
-			for s := range secrets {
-				if _, err := store.CreateSecret(ctx, s); err != nil {
+	writers.Go(func() {
+		batch := make([]persistence.Secret, 0, 1000)
+		for s := range secrets {
+			if batch = append(batch, s); len(batch) == cap(batch) {
+				if err := store.ImportSecrets(ctx, batch); err != nil {
 					fail(err)
 				}
+				batch = batch[:0]
 			}
-		})
-	}
+		}
+		if err := store.ImportSecrets(ctx, batch); err != nil {
+			fail(err)
+		}
+	})
 	wg.Wait()
 	close(secrets)
 	writers.Wait()
@@ -376,7 +386,9 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors,
 		wg.Wait()
 	}
 	var tEncrypt, tInsert, tSegments time.Duration
-	nSegments := 0
+	var built []persistence.Segment
+	var builders sync.WaitGroup
+	building := make(chan struct{}, 1)
 	for d := range days {
 		day := byDay[d]
 		delete(byDay, d)
@@ -455,72 +467,73 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors,
 		if !withSegments || !dayStart.Add(24*time.Hour+persistence.SyncWindow+time.Minute).Before(time.Now()) {
 			continue
 		}
-		if err := putSegment(ctx, store, clock, segmentKey, account.ID, in.Login.ID, dayStart, day, vs, parallel); err != nil {
-			return fmt.Errorf("segment of %s: %w", dayStart.Format(time.DateOnly), err)
-		}
-		nSegments++
-		tSegments += time.Since(t2)
+		// built while the next days are written; one at a time, so that encryption keeps
+		// its cores
+		building <- struct{}{}
+		builders.Go(func() {
+			defer func() { <-building }()
+			t0 := time.Now()
+			seg, err := buildSegment(account.ID, segmentKey, dayStart, day, vs)
+			if err != nil {
+				fail(fmt.Errorf("segment of %s: %w", dayStart.Format(time.DateOnly), err))
+				return
+			}
+			mu.Lock()
+			built = append(built, seg)
+			tSegments += time.Since(t0)
+			mu.Unlock()
+		})
 	}
-	fmt.Printf("dashboard: seeding: %d events over %d days (encryption %s, store %s), %d segments (built, sealed and stored in %s)\n",
-		nEvents, days, tEncrypt.Round(time.Millisecond), tInsert.Round(time.Millisecond), nSegments, tSegments.Round(time.Millisecond))
+	builders.Wait()
+	if err := errors.Join(failed...); err != nil {
+		return err
+	}
+	// PutSegment refuses periods that are not closed by its clock
+	t0 := time.Now()
+	clock.set(nil, true)
+	for _, seg := range built {
+		seg.UploadedBy = in.Login.ID
+		if _, err := store.PutSegment(ctx, seg); err != nil {
+			return fmt.Errorf("segment of %s: %w", seg.Period, err)
+		}
+	}
+	fmt.Printf("dashboard: seeding: %d events over %d days (encryption %s, store %s), %d segments (built and sealed in %s, stored in %s)\n",
+		nEvents, days, tEncrypt.Round(time.Millisecond), tInsert.Round(time.Millisecond), len(built), tSegments.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 
-// putSegment builds the segment of one day from its sessions, as a browser would seal it,
-// and stores it with its coverage.
-func putSegment(ctx context.Context, store *relational.Store, clock *seedClock, key []byte, accountID, loginID string, day time.Time,
-	sessions []*session, vs []seedVisitor, parallel func(int, func(int))) error {
+// buildSegment builds the segment of one day from its sessions, as a browser would seal it,
+// with its coverage.
+func buildSegment(accountID string, key []byte, day time.Time, sessions []*session, vs []seedVisitor) (persistence.Segment, error) {
 	period := day.Format(time.DateOnly)
-	var n int
-	for _, s := range sessions {
-		n += len(s.ids)
-	}
-	records := make([]segment.Record, n)
-	offsets := make([]int, len(sessions))
-	for k, o := 0, 0; k < len(sessions); k++ {
-		offsets[k] = o
-		o += len(sessions[k].ids)
-	}
-	var mu sync.Mutex
+	var records []segment.Record
 	var unreadable []string
-	parallel(len(sessions), func(k int) {
-		s := sessions[k]
+	for _, s := range sessions {
 		v := vs[s.visitor]
 		for j, id := range s.ids {
 			r, err := segment.FromPlaintext(id, v.secretID, v.keyID, s.plaintexts[j])
 			if err != nil {
 				// the dashboard counts what it cannot read; so does the segment
-				mu.Lock()
 				unreadable = append(unreadable, id)
-				mu.Unlock()
-				r = segment.Record{}
+				continue
 			}
-			records[offsets[k]+j] = r
+			records = append(records, r)
 		}
 		s.plaintexts = nil
-	})
-	kept := records[:0]
-	for _, r := range records {
-		if r.EventID != "" {
-			kept = append(kept, r)
-		}
 	}
-	seg, err := segment.New(accountID, period, kept, unreadable)
+	seg, err := segment.New(accountID, period, records, unreadable)
 	if err != nil {
-		return err
+		return persistence.Segment{}, err
 	}
 	sealed, err := segment.SealSegment(key, seg)
 	if err != nil {
-		return err
+		return persistence.Segment{}, err
 	}
 	count, digest, err := seg.Coverage()
 	if err != nil {
-		return err
+		return persistence.Segment{}, err
 	}
-	clock.set(nil, true)
-	_, err = store.PutSegment(ctx, persistence.Segment{AccountID: accountID, Period: period, Version: segment.Version,
-		Count: count, Digest: digest, Sealed: sealed, UploadedBy: loginID})
-	return err
+	return persistence.Segment{AccountID: accountID, Period: period, Version: segment.Version, Count: count, Digest: digest, Sealed: sealed}, nil
 }
 
 // setupInput is the first login and account, derived as a browser would (PROTOCOL §4 Setup).
