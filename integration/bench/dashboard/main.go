@@ -69,11 +69,12 @@ func main() {
 		days     = flag.Int("days", 180, "days the events are spread over, ending today (the retention is 186)")
 		cases    = flag.String("cases", "without,with", "comma-separated: without (no segments: the first load ever), with (segments of every closed day: a second operator on a fresh profile); none only seeds")
 		timeout  = flag.Duration("timeout", 5*time.Minute, "limit per dashboard load")
+		seedFor  = flag.Duration("seed-timeout", time.Hour, "limit of the seeding")
 		keep     = flag.Bool("keep", false, "keep the temporary directory")
 		reuse    = flag.String("dir", "", "a directory to keep the seeded instance in and reuse on later runs of the same UTC day with the same -events, -visitors and -days (skips seeding)")
 	)
 	flag.Parse()
-	if err := run(*binary, *chromium, *events, *visitors, *days, strings.Split(*cases, ","), *timeout, *keep, *reuse); err != nil {
+	if err := run(*binary, *chromium, *events, *visitors, *days, strings.Split(*cases, ","), *timeout, *seedFor, *keep, *reuse); err != nil {
 		fmt.Fprintln(os.Stderr, "dashboard bench:", err)
 		os.Exit(1)
 	}
@@ -86,7 +87,7 @@ func envOr(k, def string) string {
 	return def
 }
 
-func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, timeout time.Duration, keep bool, reuse string) error {
+func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, timeout, seedFor time.Duration, keep bool, reuse string) error {
 	if _, err := os.Stat(chromium); err != nil {
 		return fmt.Errorf("no Chromium at %s (set CHROMIUM)", chromium)
 	}
@@ -134,7 +135,11 @@ func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, 
 		}
 	}
 	if fresh {
-		if err := seed(ctx, dbPath, secret, nEvents, nVisitors, days, true); err != nil {
+		seedCtx, cancel := context.WithTimeout(ctx, seedFor)
+		err := seed(seedCtx, dbPath, secret, nEvents, nVisitors, days, true)
+		cancel()
+		if err != nil {
+			os.Remove(dbPath)
 			return fmt.Errorf("seed: %w", err)
 		}
 		if reuse != "" {
@@ -155,7 +160,12 @@ func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, 
 		// each case on a copy: the first load seals and uploads segments, sessions are
 		// written, expiry runs
 		caseDB := filepath.Join(dir, "offen-"+c+".db")
-		if err := copyFile(dbPath, caseDB); err != nil {
+		if info, err := os.Stat(dbPath); err == nil && c == "with" && reuse != "" && info.Size() > 4<<30 {
+			// several GB: the run writes sessions and at most the segments of periods
+			// that closed since seeding, which later runs may as well find
+			fmt.Printf("dashboard: running on %s itself (%.1f GB)\n", dbPath, float64(info.Size())/1e9)
+			caseDB = dbPath
+		} else if err := copyFile(dbPath, caseDB); err != nil {
 			return err
 		}
 		if c == "without" {
@@ -166,7 +176,9 @@ func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, 
 		if err := runCase(c, binary, chromium, dir, caseDB, secret, nEvents, timeout); err != nil {
 			return fmt.Errorf("%s segments: %w", c, err)
 		}
-		os.Remove(caseDB)
+		if caseDB != dbPath {
+			os.Remove(caseDB)
+		}
 	}
 	return nil
 }
