@@ -2,17 +2,27 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Command dashboard is the dashboard half of `make bench` (PRODUCT.md §8): it seeds a fresh
-// SQLite instance with N encrypted events from V visitors (the keys package and the store,
-// exactly what browsers would have sent), starts the real offen binary on it, signs in,
-// and opens /auditorium/ in headless Chromium twice: cold (an empty browser profile that
-// unwraps every secret and decrypts every event) and warm (a reload: the encrypted caches
-// of the dashboard). It prints the time until the dashboard marks itself
-// data-state="ready", i.e. every panel of the default range has rendered.
+// SQLite instance with N encrypted events from V visitors spread over the last D days (the
+// keys package and the store, exactly what browsers would have sent, with event ids of the
+// days they were received on) and, for every closed day, the segment a browser would have
+// sealed (keys/segment, built from the plaintexts that were encrypted). Then it starts the
+// real offen binary and opens /auditorium/ in headless Chromium, once per case:
+//
+//   - without: the segments deleted, a fresh profile: the first load ever, which decrypts
+//     every event and seals the closed days;
+//   - with: a fresh profile on the instance with segments (a second operator signing in on
+//     a new browser), then the 6-month range.
+//
+// Each case is followed by a warm load (a reload). It prints the times from submitting the
+// password until the dashboard marks itself data-state="ready" (every panel of the range,
+// the history complete) and until its first figures, CPU, the page's JS heap and the
+// renderer's resident memory (page and workers).
 //
 //	go run ./integration/bench/dashboard -binary bin/offen -events 100000 -visitors 10000
+//	go run ./integration/bench/dashboard -binary bin/offen -dir /tmp/offen-bench -events 10000000 -visitors 1000000 -cases with
 //
 // Unlike the integration tests this harness imports the project's keys and persistence
-// packages: only the store can write a million events in reasonable time.
+// packages: only the store can write ten million events in reasonable time.
 package main
 
 import (
