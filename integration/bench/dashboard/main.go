@@ -372,20 +372,25 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors,
 	}
 	fmt.Printf("dashboard: seeding: %d secrets in %s\n", nVisitors, time.Since(started).Round(time.Millisecond))
 
-	// sessions: a visitor's first visit lies on one of the days, at a time of day of its
-	// own; the next ones follow 26 hours apart, none later than two minutes ago
+	// sessions: a visitor's first visit lies anywhere in the history, late enough for the
+	// next ones, 26 hours apart, to be over ten minutes ago; so every day has about as many
+	// events, today those up to now
 	byDay := map[int][]*session{}
+	last := now.Add(-10 * time.Minute)
 	for i := range nVisitors {
 		n := nEvents / nVisitors
 		if i < nEvents%nVisitors {
 			n++
 		}
-		first := oldest.Add(time.Duration(i%days)*24*time.Hour + time.Duration((i*7919)%86400)*time.Second)
+		k := (n + 4) / 5
+		span := last.Sub(oldest) - time.Duration(k-1)*26*time.Hour
+		if span <= 0 {
+			return fmt.Errorf("%d events per visitor do not fit into %d days", n, days)
+		}
+		// a fixed permutation of the visitors over the span (Knuth's multiplicative hash)
+		first := oldest.Add(time.Duration(float64(span) * float64(uint32(i)*2654435761) / (1 << 32)))
 		for j := 0; j < n; j += 5 {
 			start := first.Add(time.Duration(j/5) * 26 * time.Hour)
-			if latest := now.Add(-2*time.Minute - 5*40*time.Second); start.After(latest) {
-				start = latest.Add(-time.Duration((i+j)%3600) * time.Second)
-			}
 			d := int(start.Sub(oldest) / (24 * time.Hour))
 			byDay[d] = append(byDay[d], &session{visitor: int32(i), n: int32(min(5, n-j)), start: start})
 		}
