@@ -994,55 +994,17 @@ const sixMonths = `new Promise((resolve) => {
   check()
 })`
 
-// rendererRSS is the resident memory in MB of the renderer processes among the descendants
-// of pid (Linux /proc): the renderer holds the page and its workers, so this bounds their JS
-// heaps together.
-func rendererRSS(pid int) float64 {
-	entries, _ := os.ReadDir("/proc")
-	parent := map[int]int{}
-	pages := map[int]int64{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 22 {
-			continue
-		}
-		parent[p], _ = strconv.Atoi(f[1])
-		pages[p], _ = strconv.ParseInt(f[21], 10, 64)
-	}
-	var total int64
-	for p, n := range pages {
-		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-		if !bytes.Contains(cmd, []byte("--type=renderer")) {
-			continue
-		}
-		for q := p; q > 1; q = parent[q] {
-			if q == pid {
-				total += n
-				break
-			}
-		}
-	}
-	return float64(total*int64(os.Getpagesize())) / 1e6
+// proc is what /proc/<pid>/stat says of one process (Linux; nothing elsewhere).
+type proc struct {
+	ppid  int
+	ticks int64 // user and system CPU
+	pages int64 // resident
 }
 
-// treeCPU is the user and system CPU time used so far by process pid and its descendants
-// (Linux /proc; zero elsewhere). CPU time is less disturbed by other load than wall time.
-func treeCPU(pid int) time.Duration {
+// descendants returns the processes below pid (and pid itself).
+func descendants(pid int) map[int]proc {
 	entries, _ := os.ReadDir("/proc")
-	parent := map[int]int{}
-	ticks := map[int]int64{}
+	all := map[int]proc{}
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -1058,55 +1020,55 @@ func treeCPU(pid int) time.Duration {
 			continue
 		}
 		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 13 {
+		if len(f) < 22 {
 			continue
 		}
-		ppid, _ := strconv.Atoi(f[1])
+		var pr proc
+		pr.ppid, _ = strconv.Atoi(f[1])
 		utime, _ := strconv.ParseInt(f[11], 10, 64)
 		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		parent[p] = ppid
-		ticks[p] = utime + stime
+		pr.ticks = utime + stime
+		pr.pages, _ = strconv.ParseInt(f[21], 10, 64)
+		all[p] = pr
 	}
-	var total int64
-	for p, t := range ticks {
-		for q := p; q > 1; q = parent[q] {
+	out := map[int]proc{}
+	for p, pr := range all {
+		for q := p; q > 1; q = all[q].ppid {
 			if q == pid {
-				total += t
+				out[p] = pr
 				break
 			}
 		}
 	}
-	return time.Duration(total) * time.Second / 100 // USER_HZ
+	return out
+}
+
+// rendererRSS is the resident memory in MB of the renderer processes below pid: the renderer
+// holds the page and its workers, so this bounds their JS heaps together.
+func rendererRSS(pid int) float64 {
+	var pages int64
+	for p, pr := range descendants(pid) {
+		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); bytes.Contains(cmd, []byte("--type=renderer")) {
+			pages += pr.pages
+		}
+	}
+	return float64(pages*int64(os.Getpagesize())) / 1e6
+}
+
+// treeCPU is the user and system CPU time used so far by process pid and its descendants.
+// CPU time is less disturbed by other load than wall time.
+func treeCPU(pid int) time.Duration {
+	var ticks int64
+	for _, pr := range descendants(pid) {
+		ticks += pr.ticks
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // threadCPU maps "pid/tid name" to the CPU ticks of each thread of pid's process tree.
 func threadCPU(pid int) map[string]int64 {
 	out := map[string]int64{}
-	entries, _ := os.ReadDir("/proc")
-	parent := map[int]int{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if i := bytes.LastIndexByte(b, ')'); i > 0 {
-			if f := strings.Fields(string(b[i+1:])); len(f) > 1 {
-				parent[p], _ = strconv.Atoi(f[1])
-			}
-		}
-	}
-	for p := range parent {
-		in := false
-		for q := p; q > 1; q = parent[q] {
-			if q == pid {
-				in = true
-				break
-			}
-		}
-		if !in {
-			continue
-		}
+	for p := range descendants(pid) {
 		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
 		for _, t := range tasks {
 			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", p, t.Name()))
