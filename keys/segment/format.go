@@ -110,34 +110,33 @@ const (
 // sorted by event id, or an error when an id is malformed, repeated or not of
 // the period.
 func New(accountID, period string, records []Record, unreadable []string) (Segment, error) {
-	s := Segment{AccountID: accountID, Period: period, Version: Version,
-		Records: append([]Record(nil), records...), Unreadable: append([]string(nil), unreadable...)}
+	s := Segment{AccountID: accountID, Period: period, Version: Version, Records: records, Unreadable: unreadable}
 	rb, ub, err := s.ids()
 	if err != nil {
 		return Segment{}, err
 	}
-	sort.Sort(byID{s.Records, rb})
-	sort.Sort(idsByID{s.Unreadable, ub})
+	s.Records = permute(s.Records, idOrder(rb))
+	s.Unreadable = permute(s.Unreadable, idOrder(ub))
 	return s, nil
 }
 
-type byID struct {
-	r []Record
-	b [][16]byte
+// idOrder returns the indexes of ids in ascending order of the ids.
+func idOrder(ids [][16]byte) []int {
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return bytes.Compare(ids[order[a]][:], ids[order[b]][:]) < 0 })
+	return order
 }
 
-func (x byID) Len() int           { return len(x.r) }
-func (x byID) Less(i, j int) bool { return bytes.Compare(x.b[i][:], x.b[j][:]) < 0 }
-func (x byID) Swap(i, j int)      { x.r[i], x.r[j] = x.r[j], x.r[i]; x.b[i], x.b[j] = x.b[j], x.b[i] }
-
-type idsByID struct {
-	s []string
-	b [][16]byte
+func permute[T any](xs []T, order []int) []T {
+	out := make([]T, len(xs))
+	for i, o := range order {
+		out[i] = xs[o]
+	}
+	return out
 }
-
-func (x idsByID) Len() int           { return len(x.s) }
-func (x idsByID) Less(i, j int) bool { return bytes.Compare(x.b[i][:], x.b[j][:]) < 0 }
-func (x idsByID) Swap(i, j int)      { x.s[i], x.s[j] = x.s[j], x.s[i]; x.b[i], x.b[j] = x.b[j], x.b[i] }
 
 // ids returns the binary ids of records and unreadable events after checking
 // that each lies in the period and none repeats.
@@ -252,16 +251,7 @@ func Encode(s Segment) ([]byte, error) {
 		return nil, err
 	}
 	start, _, _ := PeriodBounds(s.Period)
-	order := make([]int, len(s.Records))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(i, j int) bool { return bytes.Compare(rb[order[i]][:], rb[order[j]][:]) < 0 })
-	uorder := make([]int, len(ub))
-	for i := range uorder {
-		uorder[i] = i
-	}
-	sort.Slice(uorder, func(i, j int) bool { return bytes.Compare(ub[uorder[i]][:], ub[uorder[j]][:]) < 0 })
+	order, uorder := idOrder(rb), idOrder(ub)
 
 	n := len(order)
 	const nCols = 19

@@ -15,20 +15,6 @@ import (
 	"github.com/offen/offen/keys"
 )
 
-// ulidAt returns a ULID of the given time with random bits from seed.
-func ulidAt(t time.Time, seed int) string {
-	var b [16]byte
-	ms := t.UnixMilli()
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	for i := 6; i < 16; i++ {
-		b[i] = byte(seed*31 + i*7)
-	}
-	return ulidString(b)
-}
-
 // plaintexts are event plaintexts of every kind the script and vault send,
 // and some they do not.
 func plaintexts(day time.Time) []map[string]any {
@@ -47,13 +33,13 @@ func sampleSegment(t *testing.T) Segment {
 	var recs []Record
 	for i, m := range plaintexts(day) {
 		b, _ := json.Marshal(m)
-		r, err := FromPlaintext(ulidAt(day.Add(time.Duration(5-i)*time.Hour), i), fmt.Sprintf("secret%d", i%2), fmt.Sprintf("key%d", i%3), b)
+		r, err := FromPlaintext(detID(day.Add(time.Duration(5-i)*time.Hour), fmt.Sprint(i)), fmt.Sprintf("secret%d", i%2), fmt.Sprintf("key%d", i%3), b)
 		if err != nil {
 			t.Fatalf("plaintext %d: %v", i, err)
 		}
 		recs = append(recs, r)
 	}
-	s, err := New("acct", "2026-11-22", recs, []string{ulidAt(day.Add(time.Minute), 99)})
+	s, err := New("acct", "2026-11-22", recs, []string{detID(day.Add(time.Minute), "u")})
 	if err != nil {
 		t.Fatal(err)
 	}

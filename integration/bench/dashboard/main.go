@@ -161,7 +161,7 @@ func run(binary, chromium string, nEvents, nVisitors, days int, cases []string, 
 		seeded = time.Now()
 		// A sync run re-reads the writes of its last W = 60 s (PROTOCOL §6), so a load
 		// right after seeding would download the newest events again. A real history is older.
-		if wait := 65*time.Second - time.Since(seeded); wait > 0 {
+		if wait := 65*time.Second - time.Since(seeded); wait > 0 && len(cases) > 0 {
 			fmt.Printf("dashboard: waiting %s for the seeded events to age past the sync window\n", wait.Round(time.Second))
 			time.Sleep(wait)
 		}
@@ -372,20 +372,25 @@ func seed(ctx context.Context, dbPath string, secret []byte, nEvents, nVisitors,
 	}
 	fmt.Printf("dashboard: seeding: %d secrets in %s\n", nVisitors, time.Since(started).Round(time.Millisecond))
 
-	// sessions: a visitor's first visit lies on one of the days, at a time of day of its
-	// own; the next ones follow 26 hours apart, none later than two minutes ago
+	// sessions: a visitor's first visit lies anywhere in the history, late enough for the
+	// next ones, 26 hours apart, to be over ten minutes ago; so every day has about as many
+	// events, today those up to now
 	byDay := map[int][]*session{}
+	last := now.Add(-10 * time.Minute)
 	for i := range nVisitors {
 		n := nEvents / nVisitors
 		if i < nEvents%nVisitors {
 			n++
 		}
-		first := oldest.Add(time.Duration(i%days)*24*time.Hour + time.Duration((i*7919)%86400)*time.Second)
+		k := (n + 4) / 5
+		span := last.Sub(oldest) - time.Duration(k-1)*26*time.Hour
+		if span <= 0 {
+			return fmt.Errorf("%d events per visitor do not fit into %d days", n, days)
+		}
+		// a fixed permutation of the visitors over the span (Knuth's multiplicative hash)
+		first := oldest.Add(time.Duration(float64(span) * float64(uint32(i)*2654435761) / (1 << 32)))
 		for j := 0; j < n; j += 5 {
 			start := first.Add(time.Duration(j/5) * 26 * time.Hour)
-			if latest := now.Add(-2*time.Minute - 5*40*time.Second); start.After(latest) {
-				start = latest.Add(-time.Duration((i+j)%3600) * time.Second)
-			}
 			d := int(start.Sub(oldest) / (24 * time.Hour))
 			byDay[d] = append(byDay[d], &session{visitor: int32(i), n: int32(min(5, n-j)), start: start})
 		}
@@ -785,13 +790,19 @@ func measure(chromium, profile, base string, cookie *http.Cookie, timeout time.D
 	}
 	limit := strconv.FormatInt(timeout.Milliseconds(), 10)
 	// waitReady resolves when the dashboard reports ready (or error) with the page's clock.
+	// rangeMS is when the range shown was complete (figures, and no data-partial: the
+	// periods it needs are all read) while the rest of the history may still load
 	waitReady := `new Promise((resolve) => {
   const limit = performance.now() + ` + limit + `
+  let rangeAt = 0
   const check = () => {
     const el = document.querySelector('.dashboard[data-state="ready"], .dashboard[data-state="error"]')
+    const fig = document.querySelector('[data-figure="pageViews"] .figure-value')
+    const root = document.querySelector('.dashboard')
+    if (!rangeAt && fig && root && !root.dataset.partial) rangeAt = performance.now()
     if (el || performance.now() > limit) {
-      const fig = document.querySelector('[data-figure="pageViews"] .figure-value')
-      resolve({ ms: performance.now() - (window.__benchStart || 0), start: window.__benchStart || 0, state: el ? el.dataset.state : 'timeout',
+      const start = window.__benchStart || 0
+      resolve({ ms: performance.now() - start, rangeMS: (rangeAt || performance.now()) - start, start, state: el ? el.dataset.state : 'timeout',
         pageViews: fig ? fig.textContent : '', timings: el ? el.dataset.timings || '' : '', load: el ? el.dataset.load || '' : '',
         heapMB: performance.memory ? performance.memory.usedJSHeapSize / 1e6 : 0 })
     } else setTimeout(check, 10)
@@ -852,8 +863,8 @@ func measure(chromium, profile, base string, cookie *http.Cookie, timeout time.D
 		text += "\nGET /api/login: " + login
 		return fmt.Errorf("cold load ended in state %q; the page says: %s", cold.State, text)
 	}
-	fmt.Printf("dashboard: %d events, %s segments, cold (password submitted to ready, default range): %.0f ms, first figures %s, Chromium CPU %.1f s, server CPU %.1f s (page views in the default range: %s, JS heap of the page %.0f MB, renderer RSS %.0f MB; load %s; phases in ms since navigation start, submitted at %.0f: %s)\n",
-		nEvents, name, cold.MS, firstFigures(cold), coldCPU.Seconds(), coldServer.Seconds(), cold.PageViews, cold.HeapMB, coldRSS, cold.Load, cold.Start, cold.Timings)
+	fmt.Printf("dashboard: %d events, %s segments, cold (from submitting the password): first figures %s, default range complete %.0f ms, ready (the whole history) %.0f ms, Chromium CPU %.1f s, server CPU %.1f s (page views in the default range: %s, JS heap of the page %.0f MB, renderer RSS %.0f MB; load %s; phases in ms since navigation start, submitted at %.0f: %s)\n",
+		nEvents, name, firstFigures(cold), cold.RangeMS, cold.MS, coldCPU.Seconds(), coldServer.Seconds(), cold.PageViews, cold.HeapMB, coldRSS, cold.Load, cold.Start, cold.Timings)
 	if name == "with" {
 		var six result
 		cpu0 = cpu()
@@ -935,6 +946,7 @@ func measure(chromium, profile, base string, cookie *http.Cookie, timeout time.D
 
 type result struct {
 	MS        float64 `json:"ms"`
+	RangeMS   float64 `json:"rangeMS"`
 	State     string  `json:"state"`
 	PageViews string  `json:"pageViews"`
 	HeapMB    float64 `json:"heapMB"`
@@ -972,7 +984,7 @@ const sixMonths = `new Promise((resolve) => {
   const check = () => {
     const el = root()
     const state = el ? el.dataset.state : 'gone'
-    if ((left && state === 'ready') || state === 'error' || performance.now() - t0 > 600000) {
+    if ((left && state === 'ready' && !el.dataset.partial) || state === 'error' || performance.now() - t0 > 600000) {
       obs.disconnect()
       const fig = document.querySelector('[data-figure="pageViews"] .figure-value')
       resolve({ ms: performance.now() - t0, state: left || state === 'error' ? state : 'timeout', pageViews: fig ? fig.textContent : '',
@@ -982,55 +994,17 @@ const sixMonths = `new Promise((resolve) => {
   check()
 })`
 
-// rendererRSS is the resident memory in MB of the renderer processes among the descendants
-// of pid (Linux /proc): the renderer holds the page and its workers, so this bounds their JS
-// heaps together.
-func rendererRSS(pid int) float64 {
-	entries, _ := os.ReadDir("/proc")
-	parent := map[int]int{}
-	pages := map[int]int64{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 22 {
-			continue
-		}
-		parent[p], _ = strconv.Atoi(f[1])
-		pages[p], _ = strconv.ParseInt(f[21], 10, 64)
-	}
-	var total int64
-	for p, n := range pages {
-		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-		if !bytes.Contains(cmd, []byte("--type=renderer")) {
-			continue
-		}
-		for q := p; q > 1; q = parent[q] {
-			if q == pid {
-				total += n
-				break
-			}
-		}
-	}
-	return float64(total*int64(os.Getpagesize())) / 1e6
+// proc is what /proc/<pid>/stat says of one process (Linux; nothing elsewhere).
+type proc struct {
+	ppid  int
+	ticks int64 // user and system CPU
+	pages int64 // resident
 }
 
-// treeCPU is the user and system CPU time used so far by process pid and its descendants
-// (Linux /proc; zero elsewhere). CPU time is less disturbed by other load than wall time.
-func treeCPU(pid int) time.Duration {
+// descendants returns the processes below pid (and pid itself).
+func descendants(pid int) map[int]proc {
 	entries, _ := os.ReadDir("/proc")
-	parent := map[int]int{}
-	ticks := map[int]int64{}
+	all := map[int]proc{}
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -1046,55 +1020,55 @@ func treeCPU(pid int) time.Duration {
 			continue
 		}
 		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 13 {
+		if len(f) < 22 {
 			continue
 		}
-		ppid, _ := strconv.Atoi(f[1])
+		var pr proc
+		pr.ppid, _ = strconv.Atoi(f[1])
 		utime, _ := strconv.ParseInt(f[11], 10, 64)
 		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		parent[p] = ppid
-		ticks[p] = utime + stime
+		pr.ticks = utime + stime
+		pr.pages, _ = strconv.ParseInt(f[21], 10, 64)
+		all[p] = pr
 	}
-	var total int64
-	for p, t := range ticks {
-		for q := p; q > 1; q = parent[q] {
+	out := map[int]proc{}
+	for p, pr := range all {
+		for q := p; q > 1; q = all[q].ppid {
 			if q == pid {
-				total += t
+				out[p] = pr
 				break
 			}
 		}
 	}
-	return time.Duration(total) * time.Second / 100 // USER_HZ
+	return out
+}
+
+// rendererRSS is the resident memory in MB of the renderer processes below pid: the renderer
+// holds the page and its workers, so this bounds their JS heaps together.
+func rendererRSS(pid int) float64 {
+	var pages int64
+	for p, pr := range descendants(pid) {
+		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); bytes.Contains(cmd, []byte("--type=renderer")) {
+			pages += pr.pages
+		}
+	}
+	return float64(pages*int64(os.Getpagesize())) / 1e6
+}
+
+// treeCPU is the user and system CPU time used so far by process pid and its descendants.
+// CPU time is less disturbed by other load than wall time.
+func treeCPU(pid int) time.Duration {
+	var ticks int64
+	for _, pr := range descendants(pid) {
+		ticks += pr.ticks
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // threadCPU maps "pid/tid name" to the CPU ticks of each thread of pid's process tree.
 func threadCPU(pid int) map[string]int64 {
 	out := map[string]int64{}
-	entries, _ := os.ReadDir("/proc")
-	parent := map[int]int{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if i := bytes.LastIndexByte(b, ')'); i > 0 {
-			if f := strings.Fields(string(b[i+1:])); len(f) > 1 {
-				parent[p], _ = strconv.Atoi(f[1])
-			}
-		}
-	}
-	for p := range parent {
-		in := false
-		for q := p; q > 1; q = parent[q] {
-			if q == pid {
-				in = true
-				break
-			}
-		}
-		if !in {
-			continue
-		}
+	for p := range descendants(pid) {
 		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
 		for _, t := range tasks {
 			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", p, t.Name()))
