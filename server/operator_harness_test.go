@@ -583,3 +583,28 @@ func (w *world) expand(s string) string {
 func b64(b []byte) string { return keys.EncodeBase64(b) }
 
 var _ = fmt.Sprint
+
+// checkBody asserts the JSON error shape of a 4xx/5xx reply and the fragments a
+// scenario wants in its body or not (after expand).
+func (r reply) checkBody(t *testing.T, expand func(string) string, want, not []string) {
+	t.Helper()
+	if r.status >= 400 {
+		var e struct {
+			Error  string `json:"error"`
+			Status int    `json:"status"`
+		}
+		if err := json.Unmarshal(r.body, &e); err != nil || e.Status != r.status || e.Error == "" {
+			t.Errorf("got error body %.300s, want {error, status}", r.body)
+		}
+	}
+	for _, f := range want {
+		if !strings.Contains(string(r.body), expand(f)) {
+			t.Errorf("got body %.500s, want it to contain %q", r.body, expand(f))
+		}
+	}
+	for _, f := range not {
+		if strings.Contains(string(r.body), expand(f)) {
+			t.Errorf("got body %.500s, want it not to contain %q", r.body, expand(f))
+		}
+	}
+}

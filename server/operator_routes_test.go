@@ -5,7 +5,6 @@ package server_test
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -82,25 +81,7 @@ func (sc opScenario) run(t *testing.T, tm *worldTemplate) {
 		if got := r.header.Get("Cache-Control"); got != "no-store" {
 			t.Errorf("got Cache-Control %q, want no-store", got)
 		}
-		if r.status >= 400 {
-			var e struct {
-				Error  string `json:"error"`
-				Status int    `json:"status"`
-			}
-			if err := json.Unmarshal(r.body, &e); err != nil || e.Status != r.status || e.Error == "" {
-				t.Errorf("got error body %s, want {error, status}", r.body)
-			}
-		}
-		for _, f := range sc.wantBody {
-			if !strings.Contains(string(r.body), w.expand(f)) {
-				t.Errorf("got body %s, want it to contain %q", r.body, w.expand(f))
-			}
-		}
-		for _, f := range sc.notBody {
-			if strings.Contains(string(r.body), w.expand(f)) {
-				t.Errorf("got body %s, want it not to contain %q", r.body, w.expand(f))
-			}
-		}
+		r.checkBody(t, w.expand, sc.wantBody, sc.notBody)
 		if sc.after != nil {
 			sc.after(t, w, r)
 		}

@@ -134,25 +134,7 @@ func (sc segScenario) run(t *testing.T, tm *worldTemplate) {
 		if r.status != sc.wantStatus {
 			t.Fatalf("got status %d, want %d; body %.300s", r.status, sc.wantStatus, r.body)
 		}
-		if r.status >= 400 {
-			var e struct {
-				Error  string `json:"error"`
-				Status int    `json:"status"`
-			}
-			if err := json.Unmarshal(r.body, &e); err != nil || e.Status != r.status || e.Error == "" {
-				t.Errorf("got error body %.300s, want {error, status}", r.body)
-			}
-		}
-		for _, f := range sc.wantBody {
-			if !strings.Contains(string(r.body), w.expand(f)) {
-				t.Errorf("got body %.500s, want it to contain %q", r.body, w.expand(f))
-			}
-		}
-		for _, f := range sc.notBody {
-			if strings.Contains(string(r.body), w.expand(f)) {
-				t.Errorf("got body %.500s, want it not to contain %q", r.body, w.expand(f))
-			}
-		}
+		r.checkBody(t, w.expand, sc.wantBody, sc.notBody)
 		if got := w.stored(t); len(got) != sc.wantStored {
 			t.Errorf("got segments %v stored, want %d", got, sc.wantStored)
 		}
