@@ -248,3 +248,22 @@ type pageTail struct {
 func tailOf(page persistence.FeedPage) pageTail {
 	return pageTail{Next: page.Next, More: page.More, Reset: page.Reset}
 }
+
+// event writes one event to the "events" array; the feeds and a period's events
+// share its encoding.
+func (pw *pageWriter) event(e persistence.Event) error {
+	b, err := pw.itemBuffer("events", eventJSONSize(e))
+	if err != nil {
+		return err
+	}
+	return pw.write(appendEventJSON(b, e))
+}
+
+// secret writes one wrapped secret to the "secrets" array.
+func (pw *pageWriter) secret(s persistence.Secret) error {
+	b, err := pw.itemBuffer("secrets", secretJSONSize(s))
+	if err != nil {
+		return err
+	}
+	return pw.write(appendSecretJSON(b, s))
+}

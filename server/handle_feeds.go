@@ -39,13 +39,7 @@ func handleAccountEvents(v *visitors) http.HandlerFunc {
 		pw := newPageWriter(w, "events", "tombstones")
 		defer pw.release()
 		page, err := v.store.AccountEvents(r.Context(), chi.URLParam(r, "id"), q, persistence.FeedItems{
-			Event: func(e persistence.Event) error {
-				b, err := pw.itemBuffer("events", eventJSONSize(e))
-				if err != nil {
-					return err
-				}
-				return pw.write(appendEventJSON(b, e))
-			},
+			Event: pw.event,
 			Tombstone: func(t persistence.Tombstone) error {
 				return pw.item("tombstones", tombstone{Kind: t.Kind, Target: t.Target})
 			},
@@ -77,13 +71,7 @@ func handleAccountSecrets(v *visitors) http.HandlerFunc {
 		pw := newPageWriter(w, "secrets")
 		defer pw.release()
 		page, err := v.store.AccountSecrets(r.Context(), chi.URLParam(r, "id"), q, persistence.FeedItems{
-			Secret: func(s persistence.Secret) error {
-				b, err := pw.itemBuffer("secrets", secretJSONSize(s))
-				if err != nil {
-					return err
-				}
-				return pw.write(appendSecretJSON(b, s))
-			},
+			Secret: pw.secret,
 		})
 		if err == nil {
 			err = pw.end(tailOf(page))

@@ -262,20 +262,8 @@ func handlePeriodEvents(v *visitors) http.HandlerFunc {
 		pw := newPageWriter(w, "events", "secrets")
 		defer pw.release()
 		page, err := v.store.PeriodEvents(r.Context(), grantFrom(r.Context()).AccountID, chi.URLParam(r, "period"), pq, persistence.FeedItems{
-			Event: func(e persistence.Event) error {
-				b, err := pw.itemBuffer("events", eventJSONSize(e))
-				if err != nil {
-					return err
-				}
-				return pw.write(appendEventJSON(b, e))
-			},
-			Secret: func(s persistence.Secret) error {
-				b, err := pw.itemBuffer("secrets", secretJSONSize(s))
-				if err != nil {
-					return err
-				}
-				return pw.write(appendSecretJSON(b, s))
-			},
+			Event:  pw.event,
+			Secret: pw.secret,
 		})
 		if err == nil {
 			err = pw.end(tail{Next: page.Next, More: page.More})
