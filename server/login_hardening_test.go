@@ -235,12 +235,12 @@ func TestOwnerSignsInDuringDayOfAttack(t *testing.T) {
 		if step%120 == 119 {
 			hour := step / 120
 			if r := login("198.51.100.5", laptop, owner.authKey); r.status != http.StatusOK {
-				t.Errorf("hour %d: owner from home with the laptop: got %d %s", hour, r.status, r.body)
+				t.Errorf("hour %d: owner from home with the laptop: got %d %s; log: %s", hour, r.status, r.body, w.logOf(r))
 			} else if r.device != laptop {
 				t.Errorf("hour %d: the laptop's device cookie was replaced", hour)
 			}
 			if r := login(fmt.Sprintf("203.0.113.%d", hour+1), phone, owner.authKey); r.status != http.StatusOK {
-				t.Errorf("hour %d: owner travelling with the phone: got %d %s", hour, r.status, r.body)
+				t.Errorf("hour %d: owner travelling with the phone: got %d %s; log: %s", hour, r.status, r.body, w.logOf(r))
 			}
 			cookieless++
 			if login("198.51.100.7", "", owner.authKey).status == http.StatusTooManyRequests {

@@ -110,9 +110,17 @@ func startOperatorInstance(t *testing.T, store *relational.Store, clock *testClo
 		Locale:         "en",
 		Retention:      186 * 24 * time.Hour,
 		Now:            clock.Now,
+		RequestTimeout: testRequestTimeout,
 	}, in.store, m, loc, nil, nil)
 	return in
 }
+
+// testRequestTimeout is the request deadline of the test servers. The
+// deadline is real time, unlike their clock, and under -race on a busy
+// machine one argon2id run of a login has taken over 9 s (100 ms alone);
+// these tests check what a request does, not how fast. The outage tests
+// set a short one of their own.
+const testRequestTimeout = 2 * time.Minute
 
 // call is one request. body is sent as is when a string, else as JSON.
 type call struct {
@@ -208,6 +216,19 @@ func (r reply) decode(t *testing.T, v any) {
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
+}
+
+// logOf returns the server's log lines about the request that r answers,
+// which say why a request failed.
+func (in *instance) logOf(r reply) string {
+	id := r.header.Get("X-Request-Id")
+	var lines []string
+	for l := range strings.Lines(in.logs.String()) {
+		if id != "" && strings.Contains(l, "request_id="+id) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 // links returns the links the log mailer logged so far, in order.

@@ -90,10 +90,11 @@ func newVisitorEnv(t *testing.T, o envOptions) *visitorEnv {
 	e := &visitorEnv{t: t, store: store, logs: &syncBuffer{}, dbPath: db.DSN, clock: &testClock{now: time.Now()}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.h = server.New(logger, server.Options{
-		PublicURL: o.publicURL,
-		Locale:    "en",
-		Retention: o.retention,
-		Now:       e.clock.Now,
+		PublicURL:      o.publicURL,
+		Locale:         "en",
+		Retention:      o.retention,
+		Now:            e.clock.Now,
+		RequestTimeout: testRequestTimeout,
 	}, store, nil, loc, nil, bundle)
 	return e
 }
