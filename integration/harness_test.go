@@ -560,15 +560,29 @@ func (b *Browser) VaultEval(expr string, out any) error {
 // given to the page into an out-of-process frame.
 func (b *Browser) ClickInVault(selector string) {
 	b.t.Helper()
-	var el struct{ X, Y, Width, Height float64 }
+	type rect struct{ X, Y, Width, Height float64 }
+	var el, last rect
 	sel, _ := json.Marshal(selector)
-	if err := b.VaultEval(`(() => { const r = document.querySelector(`+string(sel)+`).getBoundingClientRect();
-		return {x: r.x, y: r.y, width: r.width, height: r.height} })()`, &el); err != nil {
-		b.t.Fatalf("find %s in the vault: %v", selector, err)
-	}
-	if el.Width == 0 || el.Height == 0 {
-		b.t.Fatalf("%s is not visible in the vault (%+v)", selector, el)
-	}
+	// The host page sizes the frame after the banner appears: a click is aimed once the
+	// element lies inside the frame's viewport and stays put for 100 ms, else it may land
+	// outside a frame still growing.
+	Until(b.t, selector+" visible and still in the vault", func() (bool, error) {
+		var r struct {
+			rect
+			Inside bool
+		}
+		if err := b.VaultEval(`(() => { const r = document.querySelector(`+string(sel)+`).getBoundingClientRect();
+			return {x: r.x, y: r.y, width: r.width, height: r.height,
+				inside: r.width > 0 && r.height > 0 && r.x >= 0 && r.y >= 0 && r.right <= innerWidth && r.bottom <= innerHeight} })()`, &r); err != nil {
+			return false, err
+		}
+		still := r.Inside && r.rect == last
+		last, el = r.rect, r.rect
+		if !still {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return still, fmt.Errorf("at %+v, inside the viewport: %v", r.rect, r.Inside)
+	})
 	ctx, err := b.vault()
 	if err != nil {
 		b.t.Fatal(err)

@@ -39,6 +39,12 @@ type NewEvents struct {
 	// Payloads are 1 to MaxEventsPerRequest ciphertexts of at most
 	// MaxPayloadBytes each, starting with "a1.".
 	Payloads []string
+	// Resend says that the client sent some of these payloads before and
+	// may have missed the answer (the page closed, the network failed):
+	// those equal to a payload the store holds for SecretID in AccountID are
+	// acknowledged again without being stored twice. A ciphertext carries a
+	// random nonce, so equal payloads are the same event.
+	Resend bool
 }
 
 // PurgeFilter selects what PurgeEvents deletes.
@@ -63,7 +69,8 @@ type PurgeResult struct {
 // committed together in batched transactions (group commit).
 type Events interface {
 	// CreateEvents stores the payloads as events with store-assigned ULIDs
-	// and seqs and returns them. It returns only after the transaction that
+	// and seqs and returns them (without the payloads of a resend it already
+	// held). It returns only after the transaction that
 	// holds them committed (durable as configured for the dialect); many
 	// concurrent calls share one transaction. It returns ErrInvalid for bad
 	// input (counts, sizes, formats), ErrNotFound for an unknown or retired

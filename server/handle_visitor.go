@@ -105,6 +105,9 @@ type eventsRequest struct {
 	AccountID string   `json:"accountId"`
 	KeyID     string   `json:"keyId"`
 	Payloads  []string `json:"payloads"`
+	// Resend: the vault sent some of the payloads before without seeing
+	// the answer (persistence.NewEvents.Resend).
+	Resend bool `json:"resend"`
 }
 
 // maxListedProblems bounds the payload problems an events 400 names; the
@@ -152,7 +155,8 @@ func (req eventsRequest) check() error {
 
 // decodeJSONFast reads the body the vault sends, {"accountId": "…",
 // "keyId": "…", "payloads": ["…", …]}, without encoding/json (see
-// fastDecoder). It gives up on anything else: other or repeated keys, null,
+// fastDecoder). It gives up on anything else: other keys (a resend, which
+// is rare), repeated keys, null,
 // escapes, non-ASCII text (encoding/json then decides, with its errors).
 func (req *eventsRequest) decodeJSONFast(body []byte) bool {
 	s := jsonScan{b: body}
@@ -267,6 +271,7 @@ func handleCreateEvents(v *visitors) http.HandlerFunc {
 			SecretID:  secretID,
 			KeyID:     req.KeyID,
 			Payloads:  req.Payloads,
+			Resend:    req.Resend,
 		})
 		if errors.Is(err, persistence.ErrConflict) {
 			err = errForeignKey

@@ -368,6 +368,18 @@ func TestVisitorAPI(t *testing.T) {
 			after: func(t *testing.T, f *apiFixture, r vreply) { userCookieSet(t, r) },
 		},
 		{
+			// The vault missed the answer to {held}: sent again with a new
+			// event, only the new one is stored and counted as accepted.
+			name: "events resent", method: "POST", path: "/api/events",
+			body:       `{"accountId":"{a}","keyId":"{key}","payloads":["{held}","{payload}"],"resend":true}`,
+			wantStatus: 201, wantBody: []string{`{"accepted":1}`}, wantA: stored(2),
+			before: func(t *testing.T, f *apiFixture) {
+				held := f.vis.payload(f.key, map[string]any{"v": 1, "type": "PAGEVIEW", "href": "https://www.example.org/held"})
+				f.vis.do("POST", "/api/events", map[string]any{"accountId": f.a.ID, "keyId": f.key, "payloads": []string{held}}).must(t, 201)
+				f.vis.replace = map[string]string{"{held}": held}
+			},
+		},
+		{
 			name: "events without consent", method: "POST", path: "/api/events", consent: "none",
 			body:       `{"accountId":"{a}","keyId":"{key}","payloads":["{payload}"]}`,
 			wantStatus: 204, wantA: unchanged, after: noCookie,

@@ -313,6 +313,51 @@ func TestCreateEvents(t *testing.T) {
 	})
 }
 
+// TestCreateEventsResend: a resend stores only the payloads the store does not
+// hold for that visitor, so an answer the client missed does not count its
+// events twice; the same ciphertext without Resend, or from another visitor,
+// is stored.
+func TestCreateEventsResend(t *testing.T) {
+	persistencetest.Run(t, func(t *testing.T, d persistencetest.Dialect) {
+		ctx := context.Background()
+		store := persistencetest.NewStore(t, d)
+		a := mustAccount(t, store)
+		v := mustVisitor(t, store, a.ID, "")
+		other := mustVisitor(t, store, a.ID, "")
+		sent, fresh := payload(), payload()
+		in := persistence.NewEvents{AccountID: a.ID, SecretID: v.SecretID, KeyID: v.KeyID, Payloads: []string{sent}}
+		if _, err := store.CreateEvents(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		in.Payloads, in.Resend = []string{sent, fresh}, true
+		got, err := store.CreateEvents(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Payload != fresh {
+			t.Errorf("resend of one held and one new payload stored %+v, want the new one only", got)
+		}
+		if got, err := store.CreateEvents(ctx, in); err != nil || len(got) != 0 {
+			t.Errorf("resend of held payloads: got %d events, %v; want none stored", len(got), err)
+		}
+		if n, _ := store.Count(ctx, "events", "account_id = ?", a.ID); n != 2 {
+			t.Errorf("got %d rows after the resends, want 2", n)
+		}
+		// Without Resend a payload is stored as sent; another visitor's equal
+		// payload is theirs.
+		in.Payloads, in.Resend = []string{sent}, false
+		if got, err := store.CreateEvents(ctx, in); err != nil || len(got) != 1 {
+			t.Errorf("send without resend: got %d events, %v; want 1", len(got), err)
+		}
+		if got, err := store.CreateEvents(ctx, persistence.NewEvents{AccountID: a.ID, SecretID: other.SecretID, KeyID: other.KeyID, Payloads: []string{sent}, Resend: true}); err != nil || len(got) != 1 {
+			t.Errorf("another visitor's resend of an equal payload: got %d events, %v; want 1", len(got), err)
+		}
+		if n, _ := store.Count(ctx, "events", "account_id = ?", a.ID); n != 4 {
+			t.Errorf("got %d rows, want 4", n)
+		}
+	})
+}
+
 // cache is what a syncing client keeps of an events feed.
 type cache struct {
 	events map[string]persistence.Event

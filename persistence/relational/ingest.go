@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -403,7 +404,7 @@ func (g *ingester) commit(batch []*ingestRequest) {
 // inserts in one statement per chunk; when that finds a refused request it
 // rolls back and the batch goes through the checks one by one.
 func (g *ingester) write(batch []*ingestRequest) error {
-	if g.s.dialect == DialectSQLite {
+	if g.s.dialect == DialectSQLite && !slices.ContainsFunc(batch, func(r *ingestRequest) bool { return r.in.Resend }) {
 		ok, err := g.writeChecked(batch)
 		if ok || err != nil {
 			return err
@@ -558,6 +559,13 @@ func (g *ingester) writeEach(batch []*ingestRequest) (err error) {
 			r.err = fmt.Errorf("relational: create events: key id is not the visitor's: %w", persistence.ErrConflict)
 			continue
 		}
+		if r.in.Resend {
+			held, err := g.heldPayloads(ctx, tx, r.in)
+			if err != nil {
+				return err
+			}
+			r.events = slices.DeleteFunc(r.events, func(e persistence.Event) bool { return held[e.Payload] })
+		}
 		for i := range r.events {
 			rows = append(rows, &r.events[i])
 		}
@@ -591,6 +599,33 @@ func (g *ingester) writeEach(batch []*ingestRequest) (err error) {
 }
 
 type keyOwner struct{ accountID, secretID string }
+
+// heldPayloads returns which payloads of a resend the store already holds
+// for its visitor (through events_secret_seq, so it reads that visitor's
+// events only).
+func (g *ingester) heldPayloads(ctx context.Context, tx *sql.Tx, in persistence.NewEvents) (map[string]bool, error) {
+	args := make([]any, 0, 2+len(in.Payloads))
+	args = append(args, in.SecretID, in.AccountID)
+	for _, p := range in.Payloads {
+		args = append(args, p)
+	}
+	q := "SELECT payload FROM events WHERE secret_id = " + g.placeholders(1, 1) + " AND account_id = " + g.placeholders(2, 1) +
+		" AND payload IN (" + g.placeholders(3, len(in.Payloads)) + ")"
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	held := map[string]bool{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		held[p] = true
+	}
+	return held, rows.Err()
+}
 
 // activeAccounts returns which of ids name accounts that are not retired,
 // share-locking those rows (see lockActiveAccounts).

@@ -64,6 +64,30 @@ test('server down: events stay in the outbox and are sent later, also after a re
   assert.deepEqual((await server.decrypted()).map((e) => e.href), ['https://www.example.org/1', 'https://www.example.org/2'])
 })
 
+test('an answer lost after the server stored the events: the next page resends them once', async () => {
+  const server = await fakeServer(accountId)
+  let lose = true
+  // the page closes as the 201 arrives: stored, but never seen by the vault
+  const fetch = async (url, init) => {
+    const res = await server.fetch(url, init)
+    if (lose && url === '/api/events') {
+      lose = false
+      throw new TypeError('Failed to fetch')
+    }
+    return res
+  }
+  const factory = new IDBFactory()
+  const first = createSender({ accountId, storage: createStorage(factory), fetch, setTimeout: () => {} })
+  await first.queue(ev(1))
+  assert.equal(await first.flush(), false)
+  const second = setup(server, factory)
+  await second.sender.queue(ev(2))
+  assert.equal(await second.sender.flush(), true)
+  const posts = server.requests.filter((r) => r.url === '/api/events').map((r) => JSON.parse(r.body))
+  assert.deepEqual(posts.map((b) => [b.payloads.length, b.resend === true]), [[1, false], [2, true]])
+  assert.deepEqual((await server.decrypted()).map((e) => e.href), ['https://www.example.org/1', 'https://www.example.org/2'])
+})
+
 test('408 (the body arrived too slowly): the events stay and are retried', async () => {
   const server = await fakeServer(accountId)
   server.status = 408

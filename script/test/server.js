@@ -41,8 +41,11 @@ export async function fakeServer (accountId) {
         const known = s.secrets.get(body.keyId)
         if (!s.user || !known || known.user !== s.user) return res(409, {})
         if (!Array.isArray(body.payloads) || body.payloads.length < 1 || body.payloads.length > 10) return res(400, {})
-        for (const payload of body.payloads) s.events.push({ keyId: body.keyId, payload })
-        return res(201, { accepted: body.payloads.length })
+        // a resend stores only what this visitor's events do not hold yet (as the real server)
+        const held = (p) => body.resend && s.events.some((e) => e.user === s.user && e.payload === p)
+        const fresh = body.payloads.filter((p) => !held(p))
+        for (const payload of fresh) s.events.push({ keyId: body.keyId, payload, user: s.user })
+        return res(201, { accepted: fresh.length })
       }
       return res(404, {})
     },

@@ -146,7 +146,18 @@ export function createSender ({
       const batch = items.filter((i) => i.keyId === keyId).slice(0, BATCH)
       const record = await storage.secret(keyId)
       if (record && !record.exchanged) await exchange(record)
-      const res = await api('POST', '/api/events', { accountId, keyId: record ? record.keyId : keyId, payloads: batch.map((i) => i.payload) })
+      // Marked before they go: when the answer is lost (the page closes between the server's
+      // 201 and the deletion below), the next flush sends them as a resend, and the server
+      // keeps each payload once.
+      const resend = batch.some((i) => i.sent)
+      const fresh = batch.filter((i) => !i.sent)
+      if (fresh.length) {
+        for (const i of fresh) i.sent = true
+        await storage.putOutbox(fresh)
+      }
+      const body = { accountId, keyId: record ? record.keyId : keyId, payloads: batch.map((i) => i.payload) }
+      if (resend) body.resend = true
+      const res = await api('POST', '/api/events', body)
       if (res.status === 201 || res.status === 204) {
         await storage.deleteOutbox(batch.map((i) => i.id))
         continue
