@@ -237,11 +237,14 @@ export class AccountLoader {
     return res
   }
 
-  // applySegment has every worker take its visitors' rows of the period
-  async applySegment (period, version, payload) {
+  // applySegment has every worker take its visitors' rows of the period; a sealed one is
+  // opened by one of them
+  async applySegment (period, version, { bytes, sealed }) {
     const conns = this.metrics.connections
     const replace = this.periods.has(period)
-    const results = await Promise.all(conns.map((c, shard) => c.call('segment', { ...payload, segmentKey: this.segmentKey, accountId: this.accountId, period, version, shard, shards: conns.length, replace })))
+    const keyed = { segmentKey: this.segmentKey, accountId: this.accountId, period, version }
+    if (!bytes) bytes = (await conns[this.turn++ % conns.length].call('open', { ...keyed, sealed })).bytes
+    const results = await Promise.all(conns.map((c, shard) => c.call('segment', { ...keyed, bytes, shard, shards: conns.length, replace })))
     const n = results.reduce((sum, r) => sum + r.added + r.ignored + r.unreadable + r.duplicates, 0)
     this.progress.events += n
     this.report('events')

@@ -4,6 +4,8 @@
 // The workers' side of sealed segments (keys/PROTOCOL.md §13): the segment key, sealing and
 // opening, and the two worker operations of the loader.
 //
+//   open        {sealed, segmentKey, accountId, period, version} -> {bytes}: the plaintext, for
+//               the other workers (one opens a segment, every one decodes it)
 //   segment     {bytes | sealed, segmentKey, accountId, period, version, shard, shards, replace}
 //               -> {added, duplicates, unreadable, ignored, removed}: the period's rows of this
 //               shard's visitors, replacing (with `replace`) whatever the shard held for it
@@ -41,6 +43,11 @@ export function periodBounds (period) {
 export function segmentOps ({ store, account }) {
   const sealKeys = new Map() // keyId -> Promise<CryptoKey | null>: kept across periods
   return {
+    async open ({ sealed, segmentKey, accountId, period, version = SEGMENT_VERSION }) {
+      const bytes = await openSegment(segmentKey, accountId, period, version, sealed)
+      return { result: { bytes }, transfer: [bytes.buffer] }
+    },
+
     async segment ({ bytes, sealed, segmentKey, accountId, period, version = SEGMENT_VERSION, shard = 0, shards = 1, replace = true }) {
       const plain = bytes || await openSegment(segmentKey, accountId, period, version, sealed)
       const seg = decodeSegmentColumns(plain, { accountId, period })
