@@ -52,8 +52,8 @@ const LOOKUP_KEYS = 500 // key ids per GET /secrets?keys=
  * 'events' (events in the workers of those known so far), 'keys' (secrets unwrapped), 'ready'.
  */
 export class AccountLoader {
-  constructor ({ api, session, metrics, loginId, accountId, factory = globalThis.indexedDB, limit = 5000, now = () => Date.now(), range = null, onProgress = () => {}, onFirst = () => {} }) {
-    Object.assign(this, { api, session, metrics, loginId, accountId, factory, limit, now, range, onProgress, onFirst })
+  constructor ({ api, session, metrics, loginId, accountId, factory = globalThis.indexedDB, limit = 5000, now = () => Date.now(), range = null, onProgress = () => {}, onFirst = () => {}, onRange = () => {} }) {
+    Object.assign(this, { api, session, metrics, loginId, accountId, factory, limit, now, range, onProgress, onFirst, onRange })
     this.segmentCache = createSegmentCache({ factory, loginId, accountId })
     this.unreadableSecrets = new Set()
     this.ring = new Map() // keyId -> {secretId, secret}: unwrapped user secrets
@@ -105,7 +105,12 @@ export class AccountLoader {
     const [list] = await Promise.all([this.listSegments(), this.openKeyring(), this.metrics.setAccount(privateKey, this.accountId)])
     lap('restore')
     const plan = planPeriods(list, { now: this.now(), retentionMs: this.retentionMs, range: this.range })
-    this.progress.periodsTotal = plan.first.length + plan.rest.length
+    // the history before the retention weeks with a segment is read in outline first (when
+    // each visitor first viewed a page: what returning visitors need), then in full
+    const weeksFrom = this.now() - 29 * DAY
+    const outline = new Set(plan.rest.filter(p => periodStart(p) + DAY <= weeksFrom && this.readable(p)))
+    const rest = plan.rest.filter(p => !outline.has(p))
+    this.progress.periodsTotal = plan.first.length + plan.rest.length + outline.size
     for (const s of list.segments) if (plan.first.includes(s.period) || plan.rest.includes(s.period)) this.progress.eventsTotal += s.count || 0
     this.openFrom = list.openFrom
     // the workers' columns at their size (a visitor's events are in one worker; about an
@@ -120,9 +125,15 @@ export class AccountLoader {
     await this.expire()
     timings.first = Date.now() - t0
     this.onFirst(this.summary())
-    await this.readPeriods(plan.rest)
+    await this.readPeriods(rest.concat([...outline]), outline)
     await this.expire()
-    timings.history = Date.now() - t0 - timings.first
+    timings.range = Date.now() - t0 - timings.first
+    this.rangeDone = true
+    this.onRange(this.summary())
+    await this.writes // the outlined segments, cached meanwhile, are read from the cache
+    await this.readPeriods([...outline])
+    await this.expire()
+    timings.history = Date.now() - t0 - timings.first - timings.range
     this.complete = true
     this.onProgress({ phase: 'ready' })
     return this.summary()
@@ -147,7 +158,13 @@ export class AccountLoader {
   }
 
   summary () {
-    return { account: this.account, retentionMs: this.retentionMs, unreadableSecrets: this.unreadableSecrets.size, complete: this.complete, stats: this.stats }
+    return { account: this.account, retentionMs: this.retentionMs, unreadableSecrets: this.unreadableSecrets.size, rangeDone: !!this.rangeDone, complete: this.complete, stats: this.stats }
+  }
+
+  // readable tells whether a period has a segment this browser can open
+  readable (period) {
+    const seg = this.listed.get(period)
+    return !!(seg && this.segmentKey && seg.version === SEGMENT_VERSION)
   }
 
   query (q) {
@@ -163,6 +180,7 @@ export class AccountLoader {
     if (this.complete) return []
     const r = this.range
     if (!r || q.from < r.from - DAY || q.to > r.to + DAY) return ['all']
+    if (this.rangeDone) return []
     const out = ['returningVisitors']
     if (q.now - 28 * DAY < r.from - DAY) out.push('retention')
     return out
@@ -209,32 +227,40 @@ export class AccountLoader {
     else this.onProgress({ phase: 'events', done: p.events, total: Math.max(p.events, p.eventsTotal) })
   }
 
-  // readPeriods reads closed periods into the workers: from their segments where valid, else raw
-  async readPeriods (periods) {
+  // readPeriods reads closed periods into the workers: from their segments where valid, else
+  // raw; those in `outline` in outline only (a segment that fails is read raw, in full)
+  async readPeriods (periods, outline = new Set()) {
     await pool(periods, SEGMENTS_IN_FLIGHT, async (period) => {
       const seg = this.listed.get(period)
       let done = false
-      if (seg && this.segmentKey && seg.version === SEGMENT_VERSION) {
+      if (this.readable(period)) {
         try {
-          await this.readSegment(period, seg)
+          await this.readSegment(period, seg, outline.has(period))
           done = true
         } catch {} // damaged or not ours to read: the raw events are the truth
       }
-      if (!done) await this.sealPeriod(period)
+      if (!done) {
+        await this.sealPeriod(period)
+        if (outline.delete(period)) this.progress.periodsTotal--
+      }
       this.progress.periods++
       this.report('periods')
     })
   }
 
-  async readSegment (period, seg) {
+  async readSegment (period, seg, outline = false) {
     let sealed = await this.segmentCache.get(period, seg.digest).catch(() => null)
     const fetched = !sealed
     if (fetched) sealed = await fetchSealed(this.api, this.base, period, seg.digest)
-    const res = await this.applySegment(period, seg.version, { sealed })
+    const res = outline ? await this.applyOutline(period, seg.version, sealed) : await this.applySegment(period, seg.version, { sealed })
     if (fetched) this.behind(() => this.segmentCache.put(period, { version: seg.version, digest: seg.digest, sealed }))
+    if (!outline) this.heldSegment(period, seg)
+    return res
+  }
+
+  heldSegment (period, seg) {
     this.periods.set(period, { digest: seg.digest, listed: true })
     this.stats.segments++
-    return res
   }
 
   // applySegment has every worker take its visitors' rows of the period; a sealed one is
@@ -249,6 +275,14 @@ export class AccountLoader {
     this.progress.events += n
     this.report('events')
     return results
+  }
+
+  // applyOutline has one worker read a segment in outline (of the events expire() keeps) and
+  // every worker keep its part
+  async applyOutline (period, version, sealed) {
+    const conns = this.metrics.connections
+    const { parts } = await conns[this.turn++ % conns.length].call('outline', { segmentKey: this.segmentKey, accountId: this.accountId, period, version, sealed, shards: conns.length, sinceMs: this.now() - this.retentionMs })
+    return Promise.all(conns.map((c, shard) => c.call('seen', { period, part: parts[shard] })))
   }
 
   // sealPeriod reads a closed period's raw events, has a worker decrypt, encode and seal

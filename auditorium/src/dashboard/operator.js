@@ -185,7 +185,9 @@ export function OperatorDashboard ({ login }) {
         setProgress(p)
       },
       // the first figures: shown (as loading, with data-partial) while the history comes
-      onFirst: summary => { if (live) setLoaded({ loader, summary }) }
+      onFirst: summary => { if (live) setLoaded({ loader, summary }) },
+      // the range's figures complete, the history still coming in full
+      onRange: summary => { if (live) setLoaded({ loader, summary }) }
     })
     loader.onIdle = () => live && setWriting(false)
     loader.load().then(summary => {
@@ -210,7 +212,7 @@ export function OperatorDashboard ({ login }) {
   // the goals and funnels belong to the question: the panels wait for them
   const question = loaded && bounds && definitions ? JSON.stringify([accountId, bounds, effectiveResolution, filters, definitions]) : null
   // the complete figures replace the first ones as a quiet refresh does (the same question)
-  const queryKey = question && question + tick + (complete ? '' : '~')
+  const queryKey = question && question + tick + (complete ? '' : loaded.summary.rangeDone ? '~~' : '~')
 
   // query the workers whenever the question changes
   useEffect(() => {

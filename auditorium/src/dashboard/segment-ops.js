@@ -9,6 +9,11 @@
 //   segment     {bytes | sealed, segmentKey, accountId, period, version, shard, shards, replace}
 //               -> {added, duplicates, unreadable, ignored, removed}: the period's rows of this
 //               shard's visitors, replacing (with `replace`) whatever the shard held for it
+//   outline     {sealed, segmentKey, accountId, period, version, shards, sinceMs} -> {parts}: one
+//               worker opens and decodes a segment for all: per shard the outline of its
+//               visitors (metrics/store.js outlineOf: when each first viewed a page there, of
+//               the events received from sinceMs on)
+//   seen        {period, part}: this shard keeps its part of an outline (EventStore#setSeen)
 //   sealPeriod  {accountId, period, items, keys, secrets, segmentKey}
 //               -> {bytes, sealed, count, digest, version, keys, unreadableKeys}: the raw events
 //               of a closed period (all visitors) decrypted, encoded and sealed; `secrets` are
@@ -18,6 +23,7 @@ import { decryptEvents, importAesKey, unwrapUserSecret } from '../../../keys/js/
 import { decodeSegmentColumns, encodeSegment, openSegment, SEGMENT_VERSION, sealSegment, segmentCoverage } from '../../../keys/js/segment.js'
 import { shardOf, unpackItems } from '../metrics/client.js'
 import { validatePayload, validEventId } from '../metrics/normalize.js'
+import { outlineOf } from '../metrics/store.js'
 import { deriveKek } from './seal.js'
 import { ulidAt } from './ulid.js'
 
@@ -53,19 +59,35 @@ export function segmentOps ({ store, account }) {
       const seg = decodeSegmentColumns(plain, { accountId, period })
       const s = store()
       const [from, to] = periodBounds(period)
+      const mine = new Map()
+      const keep = (secretId) => {
+        let m = mine.get(secretId)
+        if (m === undefined) mine.set(secretId, (m = shards === 1 || shardOf(secretId, shards) === shard))
+        return m
+      }
       // rows of the period held before (a stale segment) go; rows the feed brought that the
       // segment holds too are skipped as duplicates
       const { removed } = replace ? s.removeRange(from, to) : { removed: 0 }
-      const mine = new Map()
-      const res = s.addSegment(seg, {
-        keep: (secretId) => {
-          let m = mine.get(secretId)
-          if (m === undefined) mine.set(secretId, (m = shards === 1 || shardOf(secretId, shards) === shard))
-          return m
-        },
-        unreadable: shard === 0
-      })
+      s.dropSeen(period)
+      const res = s.addSegment(seg, { keep, unreadable: shard === 0 })
       return { ...res, removed }
+    },
+
+    async outline ({ sealed, segmentKey, accountId, period, version = SEGMENT_VERSION, shards = 1, sinceMs }) {
+      const plain = await openSegment(segmentKey, accountId, period, version, sealed)
+      const all = outlineOf(decodeSegmentColumns(plain, { accountId, period }), { sinceMs })
+      const parts = Array.from({ length: shards }, () => ({ keyIds: [], secretIds: [], times: [] }))
+      all.keyIds.forEach((keyId, i) => {
+        const part = parts[shards === 1 ? 0 : shardOf(all.secretIds[i], shards)]
+        part.keyIds.push(keyId)
+        part.secretIds.push(all.secretIds[i])
+        part.times.push(all.times[i])
+      })
+      return { parts }
+    },
+
+    async seen ({ period, part }) {
+      return store().setSeen(period, periodBounds(period), part)
     },
 
     async sealPeriod ({ accountId, period, packed, items = [], keys = [], secrets = [], segmentKey }) {

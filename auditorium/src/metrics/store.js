@@ -13,6 +13,9 @@ import { KIND } from './steps.js'
 import { flat, rowPayload, ulidOf } from './segment-rows.js'
 import { bucketIndex, WEEK } from './time.js'
 
+// idMs is the time (ms) of the binary ULID at ids[at]
+const idMs = (ids, at) => ids[at] * 1099511627776 + ids[at + 1] * 4294967296 + (ids[at + 2] << 24 >>> 0) + (ids[at + 3] << 16 | ids[at + 4] << 8 | ids[at + 5])
+
 const ID_BYTES = 26
 const COLUMNS = ['t', 'visitor', 'session', 'page', 'referrer', 'campaign', 'source', 'geo', 'key', 'account', 'pageload', 'flags',
   'kind', 'name', 'props', 'browser', 'os', 'device', 'screen']
@@ -91,6 +94,43 @@ function compareIds (bytes, a, b) {
 }
 
 /**
+ * outlineOf returns the outline of decoded segment columns c (EventStore#addSeen): per key of
+ * the visitors keep(secretId) accepts, the time of its earliest page view, counted as
+ * addSegment counts one; with sinceMs only those received from then on. {keyIds, secretIds,
+ * times}: plain arrays, to be posted to another worker.
+ */
+export function outlineOf (c, { keep = () => true, sinceMs = -Infinity } = {}) {
+  const kept = c.secretIds.map(s => s !== '' && keep(s))
+  const infos = c.hrefs.map(h => h.length > 0 && h.length <= 2048 && pageInfo(h) !== null)
+  const sessionOk = c.sessionIds.map(s => s.length > 0 && s.length <= 128)
+  const pageView = c.types.map(ty => ty === 'PAGEVIEW')
+  const earliest = new Float64Array(c.keyIds.length).fill(Infinity)
+  for (let i = 0; i < c.count; i++) {
+    const k = c.key[i]
+    if (!kept[c.keySecret[k]] || idMs(c.ids, 16 * i) < sinceMs) continue
+    let t = c.time[i]
+    if (c.extra[i] !== 0) {
+      const p = validatePayload(rowPayload(c, i))
+      if (p === null || p === IGNORED || p.type !== 'PAGEVIEW') continue
+      t = p.time
+    } else {
+      const h = c.href[i]
+      const sess = c.session[i]
+      if (!pageView[c.type[i]] || h === 0 || !infos[h - 1] || Number.isNaN(t) || (sess !== 0 && !sessionOk[sess - 1])) continue
+    }
+    if (t < earliest[k]) earliest[k] = t
+  }
+  const out = { keyIds: [], secretIds: [], times: [] }
+  earliest.forEach((t, k) => {
+    if (t === Infinity) return
+    out.keyIds.push(c.keyIds[k])
+    out.secretIds.push(c.secretIds[c.keySecret[k]])
+    out.times.push(t)
+  })
+  return out
+}
+
+/**
  * EventStore holds the decrypted events of one shard (or of everything, for a single store).
  *
  *   add(records)        records {eventId, secretId, keyId, payload}: payload is the decrypted
@@ -159,6 +199,9 @@ export class EventStore {
     this._propEntries = null // derived: the eventProps keys of each (name, propSet)
     this.unreadableIds = new Map() // event id -> account id ('' when unknown)
     this.unreadableWithoutId = 0
+    // period -> {from, keys, visitors, times}: when the kept visitors of a period held only
+    // in outline (addSeen) first viewed a page there
+    this.seen = new Map()
     this.dirty = true
     this.order = null
   }
@@ -494,6 +537,37 @@ export class EventStore {
   }
 
   /**
+   * addSeen keeps a segment in outline: per key of the visitors keep(secretId) accepts, the
+   * time of its earliest page view in the period, which is all that "seen before" (returning
+   * visitors) needs of a period outside the range and the retention weeks; no rows. The rows
+   * the store holds or gets later stay as they are; addSegment of the period (or
+   * dropSeen) replaces the outline. A page view counts as addSegment would count it; with
+   * sinceMs, only those received from then on (the events a 'before' tombstone leaves).
+   * [from, to) are the period's ULID bounds: a 'before' tombstone at `to` or later drops it.
+   */
+  addSeen (period, bounds, c, options) {
+    return this.setSeen(period, bounds, outlineOf(c, options))
+  }
+
+  /** setSeen keeps an outline as outlineOf returns it (see addSeen). */
+  setSeen (period, [from, to], { keyIds, secretIds, times }) {
+    const keys = new Int32Array(keyIds.length)
+    const visitors = new Int32Array(keyIds.length)
+    for (let i = 0; i < keyIds.length; i++) {
+      keys[i] = this.keys.ids.get(keyIds[i]) ?? this.keys.intern(flat(keyIds[i]))
+      visitors[i] = this.visitors.ids.get(secretIds[i]) ?? this.visitors.intern(flat(secretIds[i]))
+    }
+    this.seen.set(period, { from, to, keys, visitors, times: Float64Array.from(times) })
+    this.dirty = true
+    return { visitors: keyIds.length }
+  }
+
+  /** dropSeen forgets a period's outline (addSeen). */
+  dropSeen (period) {
+    if (this.seen.delete(period)) this.dirty = true
+  }
+
+  /**
    * removeRange removes every event (readable or not) whose id lies in [from, to) (ULIDs, e.g.
    * the bounds of a period whose segment turned stale). Returns {removed}.
    */
@@ -585,6 +659,14 @@ export class EventStore {
         for (let r = 0; r < this.n; r++) {
           if ((this.key[r] === k || this.visitor[r] === v) && (scope === -1 || this.account[r] === scope)) removed += this._kill(r)
         }
+        for (const o of this.seen.values()) {
+          for (let i = 0; i < o.keys.length; i++) {
+            if (o.keys[i] === k || o.visitors[i] === v) {
+              o.times[i] = Infinity
+              this.dirty = true
+            }
+          }
+        }
       } else if (ts.kind === 'before') {
         const id = validEventId(ts.target)
         if (!id) continue
@@ -592,6 +674,9 @@ export class EventStore {
           if (u < id && (!scoped || acc === ts.accountId)) this.unreadableIds.delete(u)
         }
         if (scope === -2) continue
+        // an outline is of a whole period: one that ends before the cut goes (one that the
+        // cut reaches was made with sinceMs)
+        for (const [period, o] of this.seen) if (o.to <= id) this.dropSeen(period)
         for (let i = 0; i < ID_BYTES; i++) buf[i] = id.charCodeAt(i)
         const ids = this.ids
         for (let r = 0; r < this.n; r++) {
@@ -762,6 +847,9 @@ export class EventStore {
       sortRange(actRows, actStart[s], actStart[s] + actCount[s])
       const v = this.sessionVisitor[s]
       if (sessCount[s] > 0 && t[rows[lo]] < firstSeen[v]) firstSeen[v] = t[rows[lo]]
+    }
+    for (const { visitors, times } of this.seen.values()) {
+      for (let i = 0; i < visitors.length; i++) if (times[i] < firstSeen[visitors[i]]) firstSeen[visitors[i]] = times[i]
     }
     this.order = { visStart, sessOrder, sessStart, sessCount, rows, actStart, actCount, actRows, firstSeen }
     this.dirty = false

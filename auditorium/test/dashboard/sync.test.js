@@ -132,6 +132,47 @@ test('AccountLoader: the first load seals the closed periods, a fresh browser re
   assert.deepEqual(await warm.query(week), want)
 })
 
+test('AccountLoader: the history before the retention weeks is read in outline first; the range is complete before it is read in full', async () => {
+  const acc = await createAccount({ retentionDays: 60 })
+  const vs = []
+  for (let i = 0; i < 5; i++) {
+    const v = await addVisitor(acc)
+    vs.push(v)
+    await addEvent(acc, v, NOW - 2 * DAY + i * 60000, { href: 'https://www.example.com/now' })
+    // two of them were here 40 days ago: returning visitors only the old history shows
+    if (i < 2) await addEvent(acc, v, NOW - 40 * DAY, { href: 'https://www.example.com/then' })
+  }
+  const api = fakeApi(acc)
+  const factory = new IDBFactory()
+  const range = { from: NOW - 7 * DAY, to: NOW + 1 }
+  const sealer = loaderFor(acc, api, factory, inProcessMetrics(factory), { range })
+  await sealer.load()
+  await sealer.written()
+  const want = await sealer.query(week)
+  assert.equal(want.returningVisitors, 0.4)
+
+  const fresh = new IDBFactory()
+  let atRange = null
+  const second = loaderFor(acc, api, fresh, inProcessMetrics(fresh, 2), {
+    range,
+    onFirst: () => assert.deepEqual(second.partial(week), ['returningVisitors', 'retention']),
+    onRange: (s) => {
+      assert.equal(s.complete, false)
+      assert.equal(s.rangeDone, true)
+      // the full reads of the outlined periods come after this query in every worker
+      atRange = second.query(week).then(m => ({ m, partial: second.partial(week), outlined: second.stats.segments }))
+    }
+  })
+  const done = await second.load()
+  const r = await atRange
+  assert.deepEqual(r.partial, [])
+  assert.deepEqual(r.m, want, 'the range complete while the old history is in outline')
+  assert.ok(r.outlined < done.stats.segments, 'the outlined periods were read in full after that')
+  assert.equal(done.stats.sealed, 0)
+  assert.deepEqual(await second.query(week), want)
+  assert.deepEqual(await second.query({ ...week, from: NOW - 59 * DAY }), await sealer.query({ ...week, from: NOW - 59 * DAY }))
+})
+
 test('AccountLoader: a purge makes segments stale; refresh and a fresh browser rebuild them without the visitor', async () => {
   const { acc, vs } = await world({ days: 2 })
   const api = fakeApi(acc)

@@ -26,6 +26,17 @@ const periodOf = (eventId) => {
   return new Date(ms).toISOString().slice(0, 10)
 }
 
+// ulidAt is the smallest ULID of a time
+const ulidAt = (ms) => {
+  let t = ms
+  let out = ''
+  for (let i = 0; i < 10; i++) {
+    out = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'[t % 32] + out
+    t = Math.floor(t / 32)
+  }
+  return out + '0'.repeat(16)
+}
+
 // segmentsOf groups records by the UTC day of their event id and encodes each day as the
 // dashboard does: each event id once, plaintexts the store would reject as unreadable
 async function segmentsOf (records, unreadable = []) {
@@ -125,21 +136,77 @@ for (const seed of [1, 2]) {
     }
   })
 
+  test(`seed ${seed}: history read in outline gives the figures of ranges after it`, () => {
+    // the periods before the last 30 days in outline (addSeen), the others in full
+    const cut = Date.parse(new Date(now - 30 * DAY).toISOString().slice(0, 10) + 'T00:00:00Z')
+    const old = (s) => Date.parse(s.period + 'T00:00:00Z') < cut
+    const bounds = (s) => [ulidAt(Date.parse(s.period + 'T00:00:00Z')), ulidAt(Date.parse(s.period + 'T00:00:00Z') + DAY)]
+    const outlined = (keep, unreadable) => {
+      const st = new EventStore({ capacity: 8 })
+      for (const s of segments) {
+        if (old(s)) st.addSeen(s.period, bounds(s), read(s), { keep })
+        else st.addSegment(read(s), { keep, unreadable })
+      }
+      return st
+    }
+    const one = outlined(() => true, true)
+    const sharded = Array.from({ length: N }, (_, k) => outlined(secretId => shardOf(secretId, N) === k, k === 0))
+    const recentOnly = new EventStore()
+    for (const s of segments) if (!old(s)) recentOnly.addSegment(read(s))
+    const later = queries(seed, overview).filter(q => new Date(q.from).getTime() >= cut + DAY)
+    assert.ok(later.length > 3)
+    let needed = 0
+    for (const q of later) {
+      const want = raw.query(q)
+      const got = one.query(q)
+      assert.deepEqual({ ...got, unreadable: 0 }, { ...want, unreadable: 0 }, JSON.stringify(q))
+      assert.deepEqual({ ...finalize(mergePartials(sharded.map(s => s.partial(q)))), unreadable: 0 }, { ...want, unreadable: 0 }, 'sharded ' + JSON.stringify(q))
+      if (recentOnly.query(q).returningVisitors !== want.returningVisitors) needed++
+    }
+    assert.ok(needed > 0, 'the outlines decide returning visitors of some range')
+    // read in full, the outlines give way to the rows
+    for (const s of segments) if (old(s)) one.addSegment(read(s))
+    assert.equal(one.seen.size, segments.filter(old).length)
+    for (const s of segments) if (old(s)) one.dropSeen(s.period)
+    for (const q of queries(seed, overview)) assert.deepEqual({ ...one.query(q), unreadable: 0 }, { ...fromSegments.query(q), unreadable: 0 }, JSON.stringify(q))
+  })
+
+  test(`seed ${seed}: an outline keeps what a 'before' tombstone leaves`, () => {
+    const cutMs = Date.parse(new Date(now - 45 * DAY).toISOString().slice(0, 10) + 'T23:00:00Z') // inside a period
+    const st = new EventStore()
+    for (const s of segments) {
+      if (Date.parse(s.period + 'T00:00:00Z') < now - 30 * DAY) {
+        const b = [ulidAt(Date.parse(s.period + 'T00:00:00Z')), ulidAt(Date.parse(s.period + 'T00:00:00Z') + DAY)]
+        st.addSeen(s.period, b, read(s), { sinceMs: cutMs })
+      } else st.addSegment(read(s))
+    }
+    const before = st.seen.size
+    st.remove([{ kind: 'before', target: ulidAt(cutMs) }])
+    assert.ok(st.seen.size < before && st.seen.size > 0)
+    const full = new EventStore()
+    full.add(records)
+    full.remove([{ kind: 'before', target: ulidAt(cutMs) }])
+    const q = { from: now - 7 * DAY, to: now, resolution: 'days', timeZone: 'UTC', now, filters: {} }
+    assert.equal(st.query(q).returningVisitors, full.query(q).returningVisitors)
+    // when each visitor with rows was first seen, exactly
+    st._buildOrder()
+    full._buildOrder()
+    let compared = 0
+    for (let v = 0; v < st.visitors.size; v++) {
+      if (st.order.visStart[v] === st.order.visStart[v + 1]) continue
+      const w = full.visitors.ids.get(st.visitors.values[v])
+      assert.equal(st.order.firstSeen[v], full.order.firstSeen[w], st.visitors.values[v])
+      compared++
+    }
+    assert.ok(compared > 10)
+  })
+
   test(`seed ${seed}: a stale period is dropped and read again`, () => {
     const st = new EventStore()
     for (const s of segments) st.addSegment(read(s))
     const victim = segments[Math.floor(segments.length / 2)]
     const from = ulidString(read(victim).ids, 0).slice(0, 10)
     const bounds = [Date.parse(victim.period + 'T00:00:00Z'), Date.parse(victim.period + 'T00:00:00Z') + DAY]
-    const ulidAt = (ms) => {
-      let t = ms
-      let out = ''
-      for (let i = 0; i < 10; i++) {
-        out = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'[t % 32] + out
-        t = Math.floor(t / 32)
-      }
-      return out + '0'.repeat(16)
-    }
     assert.ok(from >= ulidAt(bounds[0]).slice(0, 10))
     const { removed } = st.removeRange(ulidAt(bounds[0]), ulidAt(bounds[1]))
     const left = records.filter(r => periodOf(r.eventId) !== victim.period)
