@@ -8,9 +8,10 @@
 //      keyring (user secrets this browser unwrapped before, sealed under a key from the KEK)
 //      saves those ECDH.
 //   2. GET /segments lists the account's valid segments, the oldest period and the first
-//      open one. The closed periods within the retention are read in two groups, newest
-//      first: those of the range shown, then the history before it (returning visitors,
-//      retention). A period with a valid segment is opened and decoded by the workers (from
+//      open one. The closed periods within the retention are read in groups, newest first:
+//      those of the range shown, then the history before it (returning visitors, retention):
+//      the retention weeks in full, older periods with a segment in outline (when each visitor
+//      first viewed a page there), and last those in full. A period with a valid segment is opened and decoded by the workers (from
 //      the IndexedDB cache when it holds that digest, else fetched and cached, sealed). A
 //      period without one is read raw (its events with their wrapped secrets), decrypted,
 //      encoded and sealed by a worker, uploaded with its coverage, and then handled like a
@@ -18,8 +19,8 @@
 //   3. The open periods come from the events feed with `start` (the open tail), their secrets
 //      from the secrets lookup; tombstones apply as they come.
 //   4. After the range's periods and the tail, onFirst(summary) reports the first figures
-//      (returning visitors and retention may still be partial); load() resolves when all
-//      periods are in.
+//      (returning visitors and retention may still be partial), onRange(summary) the range's
+//      complete ones (the outlines are in); load() resolves when all periods are in full.
 //
 // refresh() reads the feed from its cursor, lists the segments again, rebuilds the periods
 // whose segment turned stale (a purge) and seals the periods that closed since. Unreadable
@@ -43,7 +44,8 @@ const LOOKUP_KEYS = 500 // key ids per GET /secrets?keys=
  *   new AccountLoader({api, session, metrics, loginId, accountId, factory, limit, now, range,
  *                      onProgress, onFirst})
  *   load()          full load; resolves with summary() {account, retentionMs, unreadableSecrets,
- *                   complete, stats}; onFirst(summary()) before, once the range is in
+ *                   rangeDone, complete, stats}; onFirst(summary()) before, once the range is
+ *                   in, and onRange(summary()) once its figures are complete
  *   refresh()       incremental sync
  *   query(q)        metrics of the loaded events (q as in src/metrics/README.md)
  *   partial(q)      the figures of q that may still change while the history loads
