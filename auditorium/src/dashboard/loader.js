@@ -11,11 +11,12 @@
 //      open one. The closed periods within the retention are read in groups, newest first:
 //      those of the range shown, then the history before it (returning visitors, retention):
 //      the retention weeks in full, older periods with a segment in outline (when each visitor
-//      first viewed a page there), and last those in full. A period with a valid segment is opened and decoded by the workers (from
-//      the IndexedDB cache when it holds that digest, else fetched and cached, sealed). A
-//      period without one is read raw (its events with their wrapped secrets), decrypted,
-//      encoded and sealed by a worker, uploaded with its coverage, and then handled like a
-//      fetched segment. A period's rows replace whatever the workers held for it.
+//      first viewed a page there), and last those in full. A period with a valid segment is
+//      opened and decoded by the workers (from the IndexedDB cache when it holds that digest,
+//      else fetched and cached, sealed). A period without one is read raw (its events with
+//      their wrapped secrets), decrypted, encoded and sealed by a worker, uploaded with its
+//      coverage, and then handled like a fetched segment. A period's rows replace whatever
+//      the workers held for it.
 //   3. The open periods come from the events feed with `start` (the open tail), their secrets
 //      from the secrets lookup; tombstones apply as they come.
 //   4. After the range's periods and the tail, onFirst(summary) reports the first figures

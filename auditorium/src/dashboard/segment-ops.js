@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // The workers' side of sealed segments (keys/PROTOCOL.md §13): the segment key, sealing and
-// opening, and the two worker operations of the loader.
+// opening, and the worker operations of the loader.
 //
 //   open        {sealed, segmentKey, accountId, period, version} -> {bytes}: the plaintext, for
 //               the other workers (one opens a segment, every one decodes it)
